@@ -1,0 +1,45 @@
+/** Asymmetric JWS algorithms Writ verifies. `none` is absent by design and can never be added. */
+export const AsymmetricAlgorithms = [
+  'EdDSA',
+  'Ed25519',
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+] as const;
+
+/** HMAC algorithms: only for an explicit single-party deployment with a shared secret. */
+export const SymmetricAlgorithms = ['HS256', 'HS384', 'HS512'] as const;
+
+export type AsymmetricAlgorithm = (typeof AsymmetricAlgorithms)[number];
+export type SymmetricAlgorithm = (typeof SymmetricAlgorithms)[number];
+export type JwsAlgorithm = AsymmetricAlgorithm | SymmetricAlgorithm;
+
+/** The algorithms a verifier accepts when none are configured. */
+export const DefaultAlgorithms: readonly AsymmetricAlgorithm[] = ['EdDSA', 'ES256'];
+
+const asymmetric: ReadonlySet<string> = new Set(AsymmetricAlgorithms);
+const symmetric: ReadonlySet<string> = new Set(SymmetricAlgorithms);
+
+export function isAsymmetricAlgorithm(alg: string): alg is AsymmetricAlgorithm {
+  return asymmetric.has(alg);
+}
+
+export function isSymmetricAlgorithm(alg: string): alg is SymmetricAlgorithm {
+  return symmetric.has(alg);
+}
+
+/** Minimum HMAC secret length in bytes for each HS algorithm: at least the hash size, never < 256 bits. */
+export const MinimumHmacSecretBytes: Readonly<Record<SymmetricAlgorithm, number>> = {
+  HS256: 32,
+  HS384: 48,
+  HS512: 64,
+};
+
+/** RSA keys shorter than this are never used, whatever a key set offers (RFC 8725 §3.5). */
+export const MinimumRsaModulusBits = 2048;

@@ -1,0 +1,45 @@
+import { isCanonicalBase64url } from './base64url.ts';
+import { reject } from './rejection.ts';
+
+/** A compact JWS split into its three segments, each checked to be canonical base64url. */
+export interface CompactSegments {
+  readonly header: string;
+  readonly payload: string;
+  readonly signature: string;
+}
+
+/**
+ * Splits a compact JWS. JWS JSON serialisation, JWE (five segments) and unsecured JWTs (empty
+ * signature) are refused here, before anything is decoded.
+ */
+export function splitCompact(token: string): CompactSegments {
+  const first = token.indexOf('.');
+  const second = first === -1 ? -1 : token.indexOf('.', first + 1);
+  if (second === -1 || token.indexOf('.', second + 1) !== -1) reject('unsupported_serialization');
+  const header = token.slice(0, first);
+  const payload = token.slice(first + 1, second);
+  const signature = token.slice(second + 1);
+  if (header === '' || payload === '' || signature === '') reject('malformed');
+  if (
+    !isCanonicalBase64url(header) ||
+    !isCanonicalBase64url(payload) ||
+    !isCanonicalBase64url(signature)
+  ) {
+    reject('malformed');
+  }
+  return { header, payload, signature };
+}
+
+/** Decodes a segment holding a JSON object; anything else (array, string, invalid UTF-8) is malformed. */
+export function decodeJsonObject(segment: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(utf8.decode(Buffer.from(segment, 'base64url')));
+  } catch {
+    reject('malformed');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) reject('malformed');
+  return parsed as Record<string, unknown>;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

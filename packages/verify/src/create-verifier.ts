@@ -1,0 +1,160 @@
+import {
+  type AccessTokenClaims,
+  InsufficientScopeError,
+  InvalidTokenError,
+  type JoseHeader,
+  type JwsAlgorithm,
+  missingScopes,
+  parseScope,
+} from '@writ/core';
+import { compactVerify, errors as joseErrors } from 'jose';
+import { type ClaimsPolicy, checkClaimShapes, checkClaimTimes } from './claims-check.ts';
+import { decodeJsonObject, splitCompact } from './compact.ts';
+import { checkHeader, type HeaderPolicy } from './header-check.ts';
+import type { KeyResolver } from './key-resolver.ts';
+import { createLocalKeySet } from './local-key-set.ts';
+import { type ResolvedOptions, resolveOptions, type VerifierOptions } from './options.ts';
+import { Rejection, reject } from './rejection.ts';
+import { createRemoteKeySet } from './remote-key-set.ts';
+import { createSecretKey } from './secret-key.ts';
+import { type VerifiedEntry, VerifiedTokenCache } from './verified-cache.ts';
+
+/** Per-request additions to the verifier's fixed policy. */
+export interface VerifyContext {
+  /** Scopes this request needs on top of the verifier's `requiredScopes`. */
+  readonly requiredScopes?: readonly string[];
+}
+
+/** A token that passed every check. Frozen: it may be shared by every request that presents the same token. */
+export interface VerifiedToken {
+  readonly header: JoseHeader;
+  readonly claims: AccessTokenClaims;
+  /** The token's scopes, parsed once. */
+  readonly scopes: ReadonlySet<string>;
+}
+
+export interface Verifier {
+  /**
+   * Verifies an access token. Resolves with its claims, or rejects with `InvalidTokenError`
+   * (whatever the reason) or `InsufficientScopeError` (valid token, missing scope).
+   */
+  verify(token: unknown, context?: VerifyContext): Promise<VerifiedToken>;
+}
+
+interface CachedToken extends VerifiedEntry {
+  readonly result: VerifiedToken;
+}
+
+function createKeyResolver(options: ResolvedOptions): KeyResolver {
+  const source = options.keySource;
+  switch (source.kind) {
+    case 'secret':
+      return createSecretKey(source.secret, source.algorithms);
+    case 'local':
+      return createLocalKeySet(source.jwks, options.algorithms);
+    case 'remote':
+      return createRemoteKeySet({
+        uri: source.uri,
+        algorithms: options.algorithms,
+        ...source.fetch,
+        minMaxAgeSec: 60,
+        maxMaxAgeSec: 24 * 3600,
+        defaultMaxAgeSec: 600,
+        onFetchError: options.onKeySetError,
+      });
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}
+
+async function checkSignature(
+  token: string,
+  key: CryptoKey,
+  alg: JwsAlgorithm,
+): Promise<Uint8Array> {
+  try {
+    const { payload } = await compactVerify(token, key, { algorithms: [alg] });
+    return payload;
+  } catch (error) {
+    if (error instanceof joseErrors.JWSSignatureVerificationFailed) reject('bad_signature');
+    reject('malformed');
+  }
+}
+
+/**
+ * Builds a verifier. Options are validated here, once; a mistake throws `ConfigurationError`.
+ *
+ * The verify path is a straight line: size cap → cache → split → header → key → signature →
+ * claims → times → scopes.
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const resolved = resolveOptions(options);
+  const keys = createKeyResolver(resolved);
+  const cache = new VerifiedTokenCache(resolved.cacheSize);
+  keys.onKeysReplaced(() => cache.clear());
+  const headerPolicy: HeaderPolicy = {
+    algorithms: resolved.algorithms,
+    tokenTypes: resolved.tokenTypes,
+    requireKid: resolved.keySource.kind !== 'secret',
+  };
+  const claimsPolicy: ClaimsPolicy = resolved;
+
+  const verifySignatureAndShape = async (token: string, nowMs: number): Promise<CachedToken> => {
+    const segments = splitCompact(token);
+    const header = checkHeader(decodeJsonObject(segments.header), headerPolicy);
+    const key = await keys.resolve(header.kid, header.alg);
+    await checkSignature(token, key, header.alg);
+    // Decoding our own segment rather than jose's bytes keeps one JSON decoder for both parts.
+    const claims = checkClaimShapes(decodeJsonObject(segments.payload), claimsPolicy);
+    const result = deepFreeze({ header, claims, scopes: parseScope(claims.scope) });
+    const entry: CachedToken = { header, claims, result, expiresAtMs: claims.exp * 1000 };
+    if (entry.expiresAtMs > nowMs) cache.set(token, entry);
+    return entry;
+  };
+
+  const checkScopes = (entry: CachedToken, context: VerifyContext | undefined): void => {
+    const required =
+      context?.requiredScopes === undefined
+        ? resolved.requiredScopes
+        : [...resolved.requiredScopes, ...context.requiredScopes];
+    if (required.length === 0) return;
+    const missing = missingScopes(entry.result.scopes, required);
+    if (missing.length > 0) {
+      resolved.onReject({ reason: 'insufficient_scope' });
+      throw new InsufficientScopeError(required);
+    }
+  };
+
+  return {
+    async verify(token, context) {
+      let entry: CachedToken;
+      try {
+        if (typeof token !== 'string') reject('malformed');
+        // Length in UTF-16 units ≤ bytes, and non-ASCII tokens fail the alphabet check later.
+        if (token.length > resolved.maxTokenBytes) reject('too_large');
+        const nowMs = Date.now();
+        entry =
+          (cache.get(token, nowMs) as CachedToken | undefined) ??
+          (await verifySignatureAndShape(token, nowMs));
+        // Checks that depend on now run on every call, cached or not.
+        checkClaimTimes(entry.claims, claimsPolicy, nowMs / 1000);
+      } catch (error) {
+        // Anything unexpected is refused like any bad token: a distinct answer would be an oracle.
+        resolved.onReject(
+          error instanceof Rejection
+            ? { reason: error.reason }
+            : { reason: 'internal_error', error },
+        );
+        throw new InvalidTokenError();
+      }
+      checkScopes(entry, context);
+      return entry.result;
+    },
+  };
+}

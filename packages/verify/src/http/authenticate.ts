@@ -1,0 +1,114 @@
+import {
+  ConfigurationError,
+  InsufficientScopeError,
+  InvalidTokenError,
+  isScopeToken,
+} from '@writ/core';
+import type { VerifiedToken, Verifier } from '../create-verifier.ts';
+import { urlCarriesToken } from './url-token.ts';
+
+/** Options shared by every HTTP adapter. */
+export interface AuthenticateOptions {
+  /** Scopes the protected routes require. */
+  readonly requiredScopes?: readonly string[];
+  /** `realm` for the `WWW-Authenticate` challenge. */
+  readonly realm?: string;
+}
+
+/** The parts of a request the adapters read: nothing else of it is touched or logged. */
+export interface BearerRequest {
+  /** Path and query as received. */
+  readonly url: string;
+  /** Every `Authorization` header value received (normally one). */
+  readonly authorization: readonly string[];
+}
+
+export interface AuthenticationFailure {
+  readonly status: 400 | 401 | 403;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export type AuthenticationOutcome =
+  | { readonly ok: true; readonly token: VerifiedToken }
+  | { readonly ok: false; readonly failure: AuthenticationFailure };
+
+/** `Bearer` followed by a token68 (RFC 7235 §2.1, RFC 6750 §2.1). */
+const bearer = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const scheme = /^Bearer(?: |$)/i;
+const quotedStringSafe = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function challenge(realm: string | undefined, params: string): string {
+  const parts = realm === undefined ? [] : [`realm="${realm}"`];
+  if (params !== '') parts.push(params);
+  return parts.length === 0 ? 'Bearer' : `Bearer ${parts.join(', ')}`;
+}
+
+function failure(
+  status: AuthenticationFailure['status'],
+  wwwAuthenticate: string,
+  body: Record<string, string>,
+): AuthenticationOutcome {
+  return {
+    ok: false,
+    failure: {
+      status,
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        'www-authenticate': wwwAuthenticate,
+      },
+      body: JSON.stringify(body),
+    },
+  };
+}
+
+/**
+ * The request-level half of every adapter: refuses tokens in URLs, reads exactly one bearer token
+ * from `Authorization`, verifies it, and builds the RFC 6750 answer. Every invalid token gets a
+ * byte-identical 401, whatever the reason.
+ */
+export function createAuthenticator(
+  verifier: Verifier,
+  options: AuthenticateOptions = {},
+): (request: BearerRequest) => Promise<AuthenticationOutcome> {
+  const { realm } = options;
+  if (realm !== undefined && !quotedStringSafe.test(realm)) {
+    throw new ConfigurationError('realm must be printable ASCII without quotes or backslashes');
+  }
+  if (options.requiredScopes !== undefined && !options.requiredScopes.every(isScopeToken)) {
+    throw new ConfigurationError('requiredScopes must be scope tokens (RFC 6749 §3.3)');
+  }
+  const context =
+    options.requiredScopes === undefined ? undefined : { requiredScopes: options.requiredScopes };
+  const invalidRequest = failure(400, challenge(realm, 'error="invalid_request"'), {
+    error: 'invalid_request',
+  });
+  const noToken = failure(401, challenge(realm, ''), { error: 'unauthorized' });
+  const invalidToken = failure(401, challenge(realm, 'error="invalid_token"'), {
+    error: 'invalid_token',
+  });
+
+  return async (request) => {
+    if (urlCarriesToken(request.url)) return invalidRequest;
+    const bearerHeaders = request.authorization.filter((value) => scheme.test(value));
+    if (bearerHeaders.length === 0) return noToken;
+    if (request.authorization.length > 1) return invalidRequest;
+    // A credential that is not even token68 is answered like any other bad token.
+    const match = bearer.exec(bearerHeaders[0] ?? '');
+    if (match?.[1] === undefined) return invalidToken;
+    try {
+      return { ok: true, token: await verifier.verify(match[1], context) };
+    } catch (error) {
+      if (error instanceof InsufficientScopeError) {
+        const scope = error.requiredScopes.join(' ');
+        return failure(403, challenge(realm, `error="insufficient_scope", scope="${scope}"`), {
+          error: 'insufficient_scope',
+          scope,
+        });
+      }
+      if (error instanceof InvalidTokenError) return invalidToken;
+      throw error;
+    }
+  };
+}

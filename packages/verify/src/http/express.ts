@@ -1,0 +1,37 @@
+import type { RequestHandler } from 'express';
+import type { VerifiedToken, Verifier } from '../create-verifier.ts';
+import { type AuthenticateOptions, createAuthenticator } from './authenticate.ts';
+
+export type { AuthenticateOptions } from './authenticate.ts';
+
+/** `res.locals` as set by `expressAuthenticate`. */
+export interface WritLocals {
+  auth: VerifiedToken;
+}
+
+/**
+ * Express middleware: on success the verified token is `res.locals.auth`; otherwise the answer
+ * (400/401/403) is sent and the route never runs.
+ */
+export function expressAuthenticate(
+  verifier: Verifier,
+  options?: AuthenticateOptions,
+): RequestHandler<Record<string, string>, unknown, unknown, unknown, WritLocals> {
+  const authenticate = createAuthenticator(verifier, options);
+  return (request, response, next) => {
+    authenticate({
+      url: request.originalUrl,
+      authorization: request.headersDistinct.authorization ?? [],
+    }).then((outcome) => {
+      if (outcome.ok) {
+        response.locals.auth = outcome.token;
+        next();
+        return;
+      }
+      response
+        .status(outcome.failure.status)
+        .set(outcome.failure.headers)
+        .send(outcome.failure.body);
+    }, next);
+  };
+}

@@ -1,0 +1,100 @@
+import {
+  type AsymmetricAlgorithm,
+  isAsymmetricAlgorithm,
+  type JwsAlgorithm,
+  MinimumRsaModulusBits,
+} from '@writ/core';
+import { importJWK, type JWK } from 'jose';
+
+/** Imported verification keys by `kid`, then by algorithm: one lookup per verify, no per-call import. */
+export type KeyIndex = ReadonlyMap<string, ReadonlyMap<JwsAlgorithm, CryptoKey>>;
+
+/** A JSON Web Key Set as published at a `jwks_uri` (RFC 7517 §5). */
+export interface JsonWebKeySet {
+  readonly keys: readonly JWK[];
+}
+
+function rsaModulusBits(n: string): number {
+  const bytes = Buffer.from(n, 'base64url');
+  let index = 0;
+  while (index < bytes.length && bytes[index] === 0) index++;
+  const leading = bytes[index];
+  if (leading === undefined) return 0;
+  return (bytes.length - index - 1) * 8 + (32 - Math.clz32(leading));
+}
+
+/** The algorithms a public key can verify, from its type and curve alone. */
+function algorithmsForKey(jwk: JWK): readonly AsymmetricAlgorithm[] {
+  switch (jwk.kty) {
+    case 'OKP':
+      return jwk.crv === 'Ed25519' ? ['EdDSA', 'Ed25519'] : [];
+    case 'EC':
+      if (jwk.crv === 'P-256') return ['ES256'];
+      if (jwk.crv === 'P-384') return ['ES384'];
+      if (jwk.crv === 'P-521') return ['ES512'];
+      return [];
+    case 'RSA':
+      if (typeof jwk.n !== 'string' || rsaModulusBits(jwk.n) < MinimumRsaModulusBits) return [];
+      return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+    default:
+      // `oct` and anything unknown: a shared secret never comes from a key set.
+      return [];
+  }
+}
+
+/**
+ * Whether a key set entry may ever verify a token: it must have a `kid`, be meant for signatures
+ * and hold no private material (a private key in a published set is a leak, not a key to trust).
+ */
+function isUsableEntry(jwk: JWK): jwk is JWK & { kid: string } {
+  if (typeof jwk !== 'object' || jwk === null) return false;
+  if (typeof jwk.kid !== 'string' || jwk.kid === '') return false;
+  if (jwk.use !== undefined && jwk.use !== 'sig') return false;
+  if (
+    jwk.key_ops !== undefined &&
+    !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))
+  ) {
+    return false;
+  }
+  return jwk.d === undefined && jwk.p === undefined && jwk.k === undefined;
+}
+
+/**
+ * Imports every usable key of a set for every allowed algorithm it fits. Entries that are
+ * unusable, disagree with their own `alg`, or fail to import are skipped, never fatal: one bad
+ * entry must not take the good keys down with it.
+ */
+export async function buildKeyIndex(
+  jwks: unknown,
+  allowed: ReadonlySet<JwsAlgorithm>,
+): Promise<KeyIndex> {
+  const index = new Map<string, Map<JwsAlgorithm, CryptoKey>>();
+  const entries =
+    typeof jwks === 'object' && jwks !== null && Array.isArray((jwks as { keys?: unknown }).keys)
+      ? ((jwks as { keys: unknown[] }).keys as JWK[])
+      : [];
+  for (const jwk of entries) {
+    if (!isUsableEntry(jwk)) continue;
+    const fits = algorithmsForKey(jwk).filter(
+      (alg) => allowed.has(alg) && (jwk.alg === undefined || jwk.alg === alg),
+    );
+    for (const alg of fits) {
+      if (!isAsymmetricAlgorithm(alg)) continue;
+      let key: CryptoKey;
+      try {
+        const { alg: _declared, key_ops: _ops, use: _use, ...publicJwk } = jwk;
+        key = (await importJWK({ ...publicJwk, ext: false }, alg)) as CryptoKey;
+      } catch {
+        continue; // an entry that does not import is skipped, see above
+      }
+      let byAlg = index.get(jwk.kid);
+      if (byAlg === undefined) {
+        byAlg = new Map();
+        index.set(jwk.kid, byAlg);
+      }
+      // First entry wins: a set that repeats a kid cannot swap the key behind it.
+      if (!byAlg.has(alg)) byAlg.set(alg, key);
+    }
+  }
+  return index;
+}
