@@ -40,12 +40,29 @@ export function fastifyAuthenticate(
   };
 }
 
-/**
- * Protects every route registered in the same encapsulation context:
- * `app.register(writFastify, { verifier })`, then declare routes inside that plugin.
- */
-export const writFastify: FastifyPluginAsync<WritFastifyOptions> = async (fastify, options) => {
+const protect: FastifyPluginAsync<WritFastifyOptions> = async (fastify, options) => {
   const { verifier, ...authenticateOptions } = options;
-  fastify.decorateRequest('auth', null as unknown as VerifiedToken);
+  if (!fastify.hasRequestDecorator('auth')) {
+    fastify.decorateRequest('auth', null as unknown as VerifiedToken);
+  }
   fastify.addHook('onRequest', fastifyAuthenticate(verifier, authenticateOptions));
 };
+
+/**
+ * Protects every route of the context it is registered in, and of that context's children:
+ *
+ * ```ts
+ * app.register(async (api) => {
+ *   await api.register(writFastify, { verifier });
+ *   api.get('/me', async (request) => request.auth.claims);
+ * });
+ * ```
+ *
+ * The hook must reach the routes beside it, so the plugin opts out of Fastify's encapsulation
+ * (what `fastify-plugin` does); without that the hook would guard an empty child context and
+ * leave the routes open.
+ */
+export const writFastify: FastifyPluginAsync<WritFastifyOptions> = Object.assign(protect, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: '@writ/verify',
+});
