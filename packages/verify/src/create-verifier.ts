@@ -97,7 +97,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const resolved = resolveOptions(options);
   const keys = createKeyResolver(resolved);
   const cache = new VerifiedTokenCache(resolved.cacheSize);
-  keys.onKeysReplaced(() => cache.clear());
+  // Bumped whenever keys may have been withdrawn: a verification that started before must not
+  // put its result in the cache after the cache was emptied.
+  let keyGeneration = 0;
+  keys.onKeysReplaced(() => {
+    keyGeneration++;
+    cache.clear();
+  });
   const headerPolicy: HeaderPolicy = {
     algorithms: resolved.algorithms,
     tokenTypes: resolved.tokenTypes,
@@ -108,13 +114,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const verifySignatureAndShape = async (token: string, nowMs: number): Promise<CachedToken> => {
     const segments = splitCompact(token);
     const header = checkHeader(decodeJsonObject(segments.header), headerPolicy);
+    const generation = keyGeneration;
     const key = await keys.resolve(header.kid, header.alg);
     await checkSignature(token, key, header.alg);
     // Decoding our own segment rather than jose's bytes keeps one JSON decoder for both parts.
     const claims = checkClaimShapes(decodeJsonObject(segments.payload), claimsPolicy);
     const result = deepFreeze({ header, claims, scopes: parseScope(claims.scope) });
     const entry: CachedToken = { header, claims, result, expiresAtMs: claims.exp * 1000 };
-    if (entry.expiresAtMs > nowMs) cache.set(token, entry);
+    if (entry.expiresAtMs > nowMs && generation === keyGeneration) cache.set(token, entry);
     return entry;
   };
 
@@ -139,10 +146,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
         // Length in UTF-16 units ≤ bytes, and non-ASCII tokens fail the alphabet check later.
         if (token.length > resolved.maxTokenBytes) reject('too_large');
         const nowMs = Date.now();
-        entry =
-          (cache.get(token, nowMs) as CachedToken | undefined) ??
-          (await verifySignatureAndShape(token, nowMs));
-        // Checks that depend on now run on every call, cached or not.
+        const cached = cache.get(token, nowMs) as CachedToken | undefined;
+        if (cached === undefined) {
+          entry = await verifySignatureAndShape(token, nowMs);
+        } else {
+          // A hit skips the signature only: every claim check runs again.
+          checkClaimShapes(cached.claims, claimsPolicy);
+          entry = cached;
+        }
         checkClaimTimes(entry.claims, claimsPolicy, nowMs / 1000);
       } catch (error) {
         // Anything unexpected is refused like any bad token: a distinct answer would be an oracle.

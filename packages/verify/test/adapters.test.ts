@@ -135,3 +135,25 @@ describe('all adapters together', () => {
     expect(new Set(fingerprintsByAdapter.values()).size).toBe(1);
   });
 });
+
+describe('the fastify adapter under inject (light-my-request)', () => {
+  it('authenticates simulated requests the same way', async () => {
+    const Fastify = (await import('fastify')).default;
+    const { writFastify } = await import('../src/http/fastify.ts');
+    const app = Fastify();
+    await app.register(async (api) => {
+      await api.register(writFastify, { verifier: createVerifier(hostileVerifierOptions(kit)) });
+      api.get('/me', async (request) => ({ sub: request.auth.claims.sub }));
+    });
+    const ok = await app.inject({ url: '/me', headers: { authorization: `Bearer ${kit.valid}` } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toEqual({ sub: 'usr_4f9a1c2e7b' });
+    const bad = await app.inject({
+      url: '/me',
+      headers: { authorization: `Bearer ${kit.valid}x` },
+    });
+    expect(bad.statusCode).toBe(401);
+    expect(bad.body).toBe(expectedInvalidToken.body);
+    await app.close();
+  });
+});

@@ -33,6 +33,25 @@ export type AuthenticationOutcome =
   | { readonly ok: true; readonly token: VerifiedToken }
   | { readonly ok: false; readonly failure: AuthenticationFailure };
 
+/**
+ * Every `Authorization` value of a node:http request. `headersDistinct` keeps repeats that
+ * `headers` would drop; requests simulated by `light-my-request` (Fastify's `inject`) lack it, so
+ * fall back to the raw name/value list, which both kinds have.
+ */
+export function authorizationValues(request: {
+  readonly headersDistinct?: NodeJS.Dict<string[]>;
+  readonly rawHeaders: readonly string[];
+}): readonly string[] {
+  const distinct = request.headersDistinct?.authorization;
+  if (distinct !== undefined) return distinct;
+  const values: string[] = [];
+  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
+    if (request.rawHeaders[i]?.toLowerCase() === 'authorization')
+      values.push(request.rawHeaders[i + 1] ?? '');
+  }
+  return values;
+}
+
 /** `Bearer` followed by a token68 (RFC 7235 §2.1, RFC 6750 §2.1). */
 const bearer = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const scheme = /^Bearer(?: |$)/i;

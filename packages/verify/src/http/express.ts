@@ -1,6 +1,10 @@
 import type { RequestHandler } from 'express';
 import type { VerifiedToken, Verifier } from '../create-verifier.ts';
-import { type AuthenticateOptions, createAuthenticator } from './authenticate.ts';
+import {
+  type AuthenticateOptions,
+  authorizationValues,
+  createAuthenticator,
+} from './authenticate.ts';
 
 export type { AuthenticateOptions } from './authenticate.ts';
 
@@ -21,7 +25,7 @@ export function expressAuthenticate(
   return (request, response, next) => {
     authenticate({
       url: request.originalUrl,
-      authorization: request.headersDistinct.authorization ?? [],
+      authorization: authorizationValues(request),
     }).then((outcome) => {
       if (outcome.ok) {
         response.locals.auth = outcome.token;

@@ -1,6 +1,10 @@
 import type { FastifyPluginAsync, onRequestAsyncHookHandler } from 'fastify';
 import type { VerifiedToken, Verifier } from '../create-verifier.ts';
-import { type AuthenticateOptions, createAuthenticator } from './authenticate.ts';
+import {
+  type AuthenticateOptions,
+  authorizationValues,
+  createAuthenticator,
+} from './authenticate.ts';
 
 export type { AuthenticateOptions } from './authenticate.ts';
 
@@ -27,7 +31,7 @@ export function fastifyAuthenticate(
   return async (request, reply) => {
     const outcome = await authenticate({
       url: request.url,
-      authorization: request.raw.headersDistinct.authorization ?? [],
+      authorization: authorizationValues(request.raw),
     });
     if (outcome.ok) {
       request.auth = outcome.token;

@@ -1,6 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { VerifiedToken, Verifier } from '../create-verifier.ts';
-import { type AuthenticateOptions, createAuthenticator } from './authenticate.ts';
+import {
+  type AuthenticateOptions,
+  authorizationValues,
+  createAuthenticator,
+} from './authenticate.ts';
 
 export type { AuthenticateOptions } from './authenticate.ts';
 
@@ -25,7 +29,7 @@ export function createNodeAuthenticator(
   return async (request, response) => {
     const outcome = await authenticate({
       url: request.url ?? '/',
-      authorization: request.headersDistinct.authorization ?? [],
+      authorization: authorizationValues(request),
     });
     if (outcome.ok) return outcome.token;
     response.writeHead(outcome.failure.status, outcome.failure.headers);

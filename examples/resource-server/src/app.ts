@@ -1,0 +1,82 @@
+import { createVerifier } from '@writ/verify';
+import { writFastify } from '@writ/verify/fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+
+export interface BuildOptions {
+  /** Where log lines go instead of stdout (tests read them from here). */
+  readonly logStream?: { write(line: string): void };
+}
+
+/** The path of a request URL without its query string, which may carry a token. */
+function pathOnly(url: string): string {
+  const queryStart = url.indexOf('?');
+  return queryStart === -1 ? url : url.slice(0, queryStart);
+}
+
+/**
+ * Builds the API. Nothing listens yet: `main.ts` calls `listen`, tests call `inject`.
+ *
+ * Tokens must never reach the logs, so the request serializer keeps only the method, the path
+ * (no query string) and the peer address — never headers — and the default 404 handler, which
+ * logs and echoes the full URL, is replaced.
+ */
+export function buildApp(config: Config, options: BuildOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      serializers: {
+        req: (request) => ({
+          method: request.method,
+          url: pathOnly(request.url),
+          remoteAddress: request.ip,
+        }),
+      },
+      ...(options.logStream === undefined ? {} : { stream: options.logStream }),
+    },
+  });
+
+  const verifier = createVerifier({
+    issuer: config.issuer,
+    audience: config.audience,
+    jwksUri: config.jwksUri,
+    // Why a token was refused is for the operator only; the client always gets the same 401.
+    // The event never holds the token, and only its reason is logged.
+    onReject: ({ reason }) => {
+      if (reason === 'internal_error') app.log.error({ reason }, 'token refused: verifier fault');
+      else app.log.info({ reason }, 'token refused');
+    },
+    onKeySetError: (error) => {
+      app.log.warn({ err: error }, 'could not download the key set; cached keys stay in use');
+    },
+  });
+
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: 'not_found' }));
+
+  app.get('/health', async () => ({ status: 'ok' }));
+
+  // Everything registered in this plugin needs a valid access token; /health above does not.
+  app.register(async (api) => {
+    await api.register(writFastify, { verifier });
+    api.get(
+      '/me',
+      {
+        schema: {
+          response: {
+            200: {
+              type: 'object',
+              properties: { sub: { type: 'string' }, scope: { type: 'string' } },
+              required: ['sub', 'scope'],
+            },
+          },
+        },
+      },
+      async (request) => ({
+        sub: request.auth.claims.sub,
+        scope: request.auth.claims.scope ?? '',
+      }),
+    );
+  });
+
+  return app;
+}
