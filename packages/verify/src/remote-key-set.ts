@@ -1,5 +1,5 @@
 import type { JwsAlgorithm } from '@writ/core';
-import { fetchJwks, type JwksFetchLimits } from './jwks-fetch.ts';
+import { fetchJwks, JwksFetchError, type JwksFetchLimits } from './jwks-fetch.ts';
 import { buildKeyIndex, type KeyIndex } from './key-index.ts';
 import type { KeyResolver } from './key-resolver.ts';
 import { reject } from './rejection.ts';
@@ -35,6 +35,9 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeyResolver {
   let freshUntilMs = 0;
   let lastAttemptMs = Number.NEGATIVE_INFINITY;
   let retryDelaySec = initialRetryDelaySec;
+  let failures = 0;
+  /** Last download caused by an unknown `kid`: only those are limited by the cooldown. */
+  let lastKidRefetchMs = Number.NEGATIVE_INFINITY;
   let inflight: Promise<void> | undefined;
   let lastPublished = '';
   const replacedListeners: Array<() => void> = [];
@@ -45,6 +48,16 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeyResolver {
     inflight = (async () => {
       try {
         const fetched = await fetchJwks(options.uri, options);
+        const { body } = fetched;
+        // A 200 that is not a key set (a maintenance page, an error object) must not replace
+        // the keys we hold with none.
+        if (
+          typeof body !== 'object' ||
+          body === null ||
+          !Array.isArray((body as { keys?: unknown }).keys)
+        ) {
+          throw new JwksFetchError('answer is not a JSON Web Key Set');
+        }
         const next = await buildKeyIndex(fetched.body, options.algorithms);
         const maxAge = Math.min(
           options.maxMaxAgeSec,
@@ -55,12 +68,14 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeyResolver {
         lastPublished = published;
         index = next;
         freshUntilMs = Date.now() + maxAge * 1000;
+        failures = 0;
         retryDelaySec = initialRetryDelaySec;
         // Any change may have withdrawn or replaced a key, so tokens verified with it must be
         // judged again.
         if (changed) for (const listener of replacedListeners) listener();
       } catch (error) {
-        retryDelaySec = Math.min(options.cooldownSec, retryDelaySec * 2);
+        failures++;
+        retryDelaySec = Math.min(options.cooldownSec, initialRetryDelaySec * 2 ** (failures - 1));
         options.onFetchError(error);
       } finally {
         inflight = undefined;
@@ -78,12 +93,13 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeyResolver {
       }
       await refresh();
       if (index === undefined) reject('key_set_unavailable');
-      return lookupOrRefetch(kid, alg);
+      return find(kid, alg) ?? reject('unknown_kid');
     }
     // Unknown kid: join a download under way, or start one if the cooldown allows.
     if (inflight !== undefined) {
       await inflight;
-    } else if (sinceLastAttemptSec() >= options.cooldownSec) {
+    } else if ((Date.now() - lastKidRefetchMs) / 1000 >= options.cooldownSec) {
+      lastKidRefetchMs = Date.now();
       await refresh();
     } else {
       reject('unknown_kid');
@@ -93,11 +109,6 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeyResolver {
 
   const find = (kid: string | undefined, alg: JwsAlgorithm): CryptoKey | undefined =>
     kid === undefined ? undefined : index?.get(kid)?.get(alg);
-
-  const lookupOrRefetch = (kid: string | undefined, alg: JwsAlgorithm): Promise<CryptoKey> => {
-    const key = find(kid, alg);
-    return key === undefined ? resolveLoaded(kid, alg) : Promise.resolve(key);
-  };
 
   return {
     resolve(kid, alg) {
