@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier } from '../src/index.ts';
+import { createVerifier, csrfClaimFor, defaultAccessCookieName } from '../src/index.ts';
 import { type AdapterName, type AdapterServer, adapterServers } from './support/adapter-servers.ts';
 import {
   createHostileKit,
@@ -7,7 +7,7 @@ import {
   hostileCases,
   hostileVerifierOptions,
 } from './support/hostile-tokens.ts';
-import { get, refusalFingerprint } from './support/http-client.ts';
+import { get, refusalFingerprint, send } from './support/http-client.ts';
 import { sign, validClaims } from './support/tokens.ts';
 
 let kit: HostileKit;
@@ -119,6 +119,62 @@ describe.each(Object.keys(adapterServers) as AdapterName[])('the %s adapter', (a
       'Bearer error="insufficient_scope", scope="admin"',
     );
     expect(JSON.parse(response.body)).toEqual({ error: 'insufficient_scope', scope: 'admin' });
+  });
+
+  describe('in cookie mode', () => {
+    const csrf = 'csrf-value-bound-into-the-token';
+    let cookieToken: string;
+    const cookie = (token: string) => `${defaultAccessCookieName}=${token}`;
+
+    beforeAll(async () => {
+      cookieToken = await sign(kit.ed, validClaims({ csrf: csrfClaimFor(csrf) }));
+    });
+
+    it('reads the token from the access cookie on a safe request without a CSRF header', async () => {
+      const response = await get(url('/cookie/me'), {
+        cookie: `theme=dark; ${cookie(cookieToken)}`,
+      });
+      expect(response.status).toBe(200);
+    });
+
+    it('requires the matching X-CSRF-Token on a state-changing request', async () => {
+      const missing = await send('POST', url('/cookie/me'), { cookie: cookie(cookieToken) });
+      expect(missing.status).toBe(403);
+      expect(JSON.parse(missing.body)).toEqual({ error: 'csrf_token_mismatch' });
+      const wrong = await send('POST', url('/cookie/me'), {
+        cookie: cookie(cookieToken),
+        'x-csrf-token': 'guess',
+      });
+      expect(wrong.status).toBe(403);
+      const right = await send('POST', url('/cookie/me'), {
+        cookie: cookie(cookieToken),
+        'x-csrf-token': csrf,
+      });
+      expect(right.status).toBe(200);
+    });
+
+    it('refuses a cookie holding a token minted without a CSRF binding', async () => {
+      const response = await get(url('/cookie/me'), { cookie: cookie(kit.valid) });
+      expect(response.status).toBe(401);
+    });
+
+    it('refuses two access cookies of the same name (cookie tossing)', async () => {
+      const response = await get(url('/cookie/me'), {
+        cookie: `${cookie(cookieToken)}; ${cookie(kit.valid)}`,
+      });
+      expect(response.status).toBe(401);
+    });
+
+    it('needs no CSRF value for a token sent in the Authorization header', async () => {
+      const response = await send('POST', url('/cookie/me'), bearer(kit.valid));
+      expect(response.status).toBe(200);
+    });
+
+    it('answers a request with neither header nor cookie with 401 and no error', async () => {
+      const response = await get(url('/cookie/me'));
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+    });
   });
 
   it('lets a token with the required scope through', async () => {

@@ -5,6 +5,8 @@ import {
   isScopeToken,
 } from '@writ/core';
 import type { VerifiedToken, Verifier } from '../create-verifier.ts';
+import { cookieValues, defaultAccessCookieName } from './cookies.ts';
+import { csrfMatches } from './csrf.ts';
 import { urlCarriesToken } from './url-token.ts';
 
 /** Options shared by every HTTP adapter. */
@@ -13,14 +15,26 @@ export interface AuthenticateOptions {
   readonly requiredScopes?: readonly string[];
   /** `realm` for the `WWW-Authenticate` challenge. */
   readonly realm?: string;
+  /**
+   * Cookie mode, for browser apps signed in through the token service's cookie mode: the token
+   * may also come from this HttpOnly cookie, and then every state-changing request (anything
+   * but GET, HEAD, OPTIONS) must carry the session's CSRF value in `X-CSRF-Token`. A token in
+   * `Authorization` needs no CSRF value: a browser never attaches it on its own.
+   */
+  readonly cookie?: { readonly name?: string };
 }
 
 /** The parts of a request the adapters read: nothing else of it is touched or logged. */
 export interface BearerRequest {
+  readonly method: string;
   /** Path and query as received. */
   readonly url: string;
   /** Every `Authorization` header value received (normally one). */
   readonly authorization: readonly string[];
+  /** Every `Cookie` header value (cookie mode only). */
+  readonly cookie: readonly string[];
+  /** Every `X-CSRF-Token` header value (cookie mode only). */
+  readonly csrfToken: readonly string[];
 }
 
 export interface AuthenticationFailure {
@@ -33,24 +47,39 @@ export type AuthenticationOutcome =
   | { readonly ok: true; readonly token: VerifiedToken }
   | { readonly ok: false; readonly failure: AuthenticationFailure };
 
-/**
- * Every `Authorization` value of a node:http request. `headersDistinct` keeps repeats that
- * `headers` would drop; requests simulated by `light-my-request` (Fastify's `inject`) lack it, so
- * fall back to the raw name/value list, which both kinds have.
- */
-export function authorizationValues(request: {
+interface NodeRequestLike {
+  readonly method?: string | undefined;
   readonly headersDistinct?: NodeJS.Dict<string[]>;
   readonly rawHeaders: readonly string[];
-}): readonly string[] {
-  const distinct = request.headersDistinct?.authorization;
+}
+
+/**
+ * Every value of a header in a node:http request. `headersDistinct` keeps repeats that `headers`
+ * would drop; requests simulated by `light-my-request` (Fastify's `inject`) lack it, so fall back
+ * to the raw name/value list, which both kinds have.
+ */
+function headerValues(request: NodeRequestLike, name: string): readonly string[] {
+  const distinct = request.headersDistinct?.[name];
   if (distinct !== undefined) return distinct;
   const values: string[] = [];
   for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
-    if (request.rawHeaders[i]?.toLowerCase() === 'authorization')
-      values.push(request.rawHeaders[i + 1] ?? '');
+    if (request.rawHeaders[i]?.toLowerCase() === name) values.push(request.rawHeaders[i + 1] ?? '');
   }
   return values;
 }
+
+/** Reads what the authenticator needs from a node:http request (node, Fastify, Express). */
+export function bearerRequestFrom(request: NodeRequestLike, url: string): BearerRequest {
+  return {
+    method: request.method ?? 'GET',
+    url,
+    authorization: headerValues(request, 'authorization'),
+    cookie: headerValues(request, 'cookie'),
+    csrfToken: headerValues(request, 'x-csrf-token'),
+  };
+}
+
+const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** `Bearer` followed by a token68 (RFC 7235 §2.1, RFC 6750 §2.1). */
 const bearer = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -107,17 +136,37 @@ export function createAuthenticator(
   const invalidToken = failure(401, challenge(realm, 'error="invalid_token"'), {
     error: 'invalid_token',
   });
+  const csrfRefused = failure(403, challenge(realm, 'error="invalid_request"'), {
+    error: 'csrf_token_mismatch',
+  });
+  const cookieName =
+    options.cookie === undefined ? undefined : (options.cookie.name ?? defaultAccessCookieName);
+  if (cookieName !== undefined && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) {
+    throw new ConfigurationError('cookie.name must be a cookie-name token (RFC 6265)');
+  }
 
-  return async (request) => {
-    if (urlCarriesToken(request.url)) return invalidRequest;
-    const bearerHeaders = request.authorization.filter((value) => scheme.test(value));
-    if (bearerHeaders.length === 0) return noToken;
-    if (request.authorization.length > 1) return invalidRequest;
-    // A credential that is not even token68 is answered like any other bad token.
-    const match = bearer.exec(bearerHeaders[0] ?? '');
-    if (match?.[1] === undefined) return invalidToken;
+  /**
+   * `source` says where the token came from: a header, or a cookie on a safe or unsafe request.
+   * A token from a cookie must be a cookie-mode token (it carries a `csrf` claim), and an unsafe
+   * request must prove it came from the app's own page by echoing the CSRF value bound into it.
+   */
+  const verifyToken = async (
+    token: string,
+    source: 'header' | 'cookie-safe' | { readonly csrfToken: readonly string[] },
+  ): Promise<AuthenticationOutcome> => {
     try {
-      return { ok: true, token: await verifier.verify(match[1], context) };
+      const verified = await verifier.verify(token, context);
+      if (source !== 'header') {
+        const claim = verified.claims.csrf;
+        if (typeof claim !== 'string') return invalidToken;
+        if (source !== 'cookie-safe') {
+          const [presented, ...extra] = source.csrfToken;
+          if (presented === undefined || extra.length > 0 || !csrfMatches(presented, claim)) {
+            return csrfRefused;
+          }
+        }
+      }
+      return { ok: true, token: verified };
     } catch (error) {
       if (error instanceof InsufficientScopeError) {
         const scope = error.requiredScopes.join(' ');
@@ -129,5 +178,27 @@ export function createAuthenticator(
       if (error instanceof InvalidTokenError) return invalidToken;
       throw error;
     }
+  };
+
+  return async (request) => {
+    if (urlCarriesToken(request.url)) return invalidRequest;
+    const bearerHeaders = request.authorization.filter((value) => scheme.test(value));
+    if (bearerHeaders.length === 0) {
+      if (cookieName === undefined) return noToken;
+      const [fromCookie, ...extra] = cookieValues(request.cookie, cookieName);
+      if (fromCookie === undefined) return noToken;
+      if (extra.length > 0) return invalidToken;
+      return verifyToken(
+        fromCookie,
+        safeMethods.has(request.method.toUpperCase())
+          ? 'cookie-safe'
+          : { csrfToken: request.csrfToken },
+      );
+    }
+    if (request.authorization.length > 1) return invalidRequest;
+    // A credential that is not even token68 is answered like any other bad token.
+    const match = bearer.exec(bearerHeaders[0] ?? '');
+    if (match?.[1] === undefined) return invalidToken;
+    return verifyToken(match[1], 'header');
   };
 }

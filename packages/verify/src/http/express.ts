@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import type { VerifiedToken, Verifier } from '../create-verifier.ts';
 import {
   type AuthenticateOptions,
-  authorizationValues,
+  bearerRequestFrom,
   createAuthenticator,
 } from './authenticate.ts';
 
@@ -23,10 +23,7 @@ export function expressAuthenticate(
 ): RequestHandler<Record<string, string>, unknown, unknown, unknown, WritLocals> {
   const authenticate = createAuthenticator(verifier, options);
   return (request, response, next) => {
-    authenticate({
-      url: request.originalUrl,
-      authorization: authorizationValues(request),
-    }).then((outcome) => {
+    authenticate(bearerRequestFrom(request, request.originalUrl)).then((outcome) => {
       if (outcome.ok) {
         response.locals.auth = outcome.token;
         next();

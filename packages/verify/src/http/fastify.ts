@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, onRequestAsyncHookHandler } from 'fastify';
 import type { VerifiedToken, Verifier } from '../create-verifier.ts';
 import {
   type AuthenticateOptions,
-  authorizationValues,
+  bearerRequestFrom,
   createAuthenticator,
 } from './authenticate.ts';
 
@@ -29,10 +29,7 @@ export function fastifyAuthenticate(
 ): onRequestAsyncHookHandler {
   const authenticate = createAuthenticator(verifier, options);
   return async (request, reply) => {
-    const outcome = await authenticate({
-      url: request.url,
-      authorization: authorizationValues(request.raw),
-    });
+    const outcome = await authenticate(bearerRequestFrom(request.raw, request.url));
     if (outcome.ok) {
       request.auth = outcome.token;
       return;

@@ -20,11 +20,20 @@ export function honoAuthenticate(
   const authenticate = createAuthenticator(verifier, options);
   return async (c, next) => {
     const url = new URL(c.req.url);
-    // Headers joins repeated fields with ", ", which no single bearer credential contains.
-    const authorization = c.req.raw.headers.get('authorization');
+    // Fetch Headers join repeated fields with ", ", which no single credential contains, so a
+    // repeat still fails; a Cookie header joined with ", " only loses cookie-tossing detection
+    // across headers, not within one.
+    const headers = c.req.raw.headers;
+    const all = (name: string): string[] => {
+      const value = headers.get(name);
+      return value === null ? [] : [value];
+    };
     const outcome = await authenticate({
+      method: c.req.method,
       url: `${url.pathname}${url.search}`,
-      authorization: authorization === null ? [] : [authorization],
+      authorization: all('authorization'),
+      cookie: all('cookie'),
+      csrfToken: all('x-csrf-token'),
     });
     if (outcome.ok) {
       c.set('auth', outcome.token);

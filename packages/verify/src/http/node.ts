@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { VerifiedToken, Verifier } from '../create-verifier.ts';
 import {
   type AuthenticateOptions,
-  authorizationValues,
+  bearerRequestFrom,
   createAuthenticator,
 } from './authenticate.ts';
 
@@ -27,10 +27,7 @@ export function createNodeAuthenticator(
 ): (request: IncomingMessage, response: ServerResponse) => Promise<VerifiedToken | undefined> {
   const authenticate = createAuthenticator(verifier, options);
   return async (request, response) => {
-    const outcome = await authenticate({
-      url: request.url ?? '/',
-      authorization: authorizationValues(request),
-    });
+    const outcome = await authenticate(bearerRequestFrom(request, request.url ?? '/'));
     if (outcome.ok) return outcome.token;
     response.writeHead(outcome.failure.status, outcome.failure.headers);
     response.end(outcome.failure.body);

@@ -10,7 +10,10 @@ import { honoAuthenticate } from '../../src/http/hono.ts';
 import { createNodeAuthenticator } from '../../src/http/node.ts';
 import type { VerifiedToken, Verifier } from '../../src/index.ts';
 
-/** A running API with `GET /me` (any valid token) and `GET /admin` (scope `admin`). */
+/**
+ * A running API with `GET /me` (any valid token), `GET /admin` (scope `admin`), and in cookie
+ * mode `GET|POST /cookie/me`.
+ */
 export interface AdapterServer {
   readonly baseUrl: string;
   close(): Promise<void>;
@@ -35,13 +38,15 @@ function listening(server: Server): Promise<AdapterServer> {
 async function nodeServer(verifier: Verifier): Promise<AdapterServer> {
   const authenticateAny = createNodeAuthenticator(verifier);
   const authenticateAdmin = createNodeAuthenticator(verifier, { requiredScopes: ['admin'] });
+  const authenticateCookie = createNodeAuthenticator(verifier, { cookie: {} });
+  const byPath: Record<string, typeof authenticateAny> = {
+    '/admin': authenticateAdmin,
+    '/cookie/me': authenticateCookie,
+  };
   return listening(
     createServer(async (request, response) => {
       const path = new URL(request.url ?? '/', 'http://x').pathname;
-      const auth = await (path === '/admin' ? authenticateAdmin : authenticateAny)(
-        request,
-        response,
-      );
+      const auth = await (byPath[path] ?? authenticateAny)(request, response);
       if (auth === undefined) return;
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify(me(auth)));
@@ -60,6 +65,11 @@ async function fastifyServer(verifier: Verifier): Promise<AdapterServer> {
     { onRequest: fastifyAuthenticate(verifier, { requiredScopes: ['admin'] }) },
     async (request) => me(request.auth),
   );
+  await app.register(async (browser) => {
+    await browser.register(writFastify, { verifier, cookie: {} });
+    browser.get('/cookie/me', async (request) => me(request.auth));
+    browser.post('/cookie/me', async (request) => me(request.auth));
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   return { baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
@@ -77,6 +87,9 @@ async function expressServer(verifier: Verifier): Promise<AdapterServer> {
       response.json(me(response.locals.auth));
     },
   );
+  app.all('/cookie/me', expressAuthenticate(verifier, { cookie: {} }), (_request, response) => {
+    response.json(me(response.locals.auth));
+  });
   return listening(createServer(app));
 }
 
@@ -84,6 +97,9 @@ async function honoServer(verifier: Verifier): Promise<AdapterServer> {
   const app = new Hono();
   app.get('/me', honoAuthenticate(verifier), (c) => c.json(me(c.get('auth'))));
   app.get('/admin', honoAuthenticate(verifier, { requiredScopes: ['admin'] }), (c) =>
+    c.json(me(c.get('auth'))),
+  );
+  app.on(['GET', 'POST'], '/cookie/me', honoAuthenticate(verifier, { cookie: {} }), (c) =>
     c.json(me(c.get('auth'))),
   );
   return new Promise((resolve) => {

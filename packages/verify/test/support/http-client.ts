@@ -14,8 +14,16 @@ export function get(
   url: string,
   headers: Record<string, string | string[]> = {},
 ): Promise<RawResponse> {
+  return send('GET', url, headers);
+}
+
+export function send(
+  method: string,
+  url: string,
+  headers: Record<string, string | string[]> = {},
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const outgoing = request(url, { method: 'GET', headers, agent: false }, (response) => {
+    const outgoing = request(url, { method, headers, agent: false }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () =>
