@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import type { ServiceConfig } from '../config/config.ts';
+import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { hashSecret, randomId, randomSecret } from '../crypto/random.ts';
+import { startService } from '../start-service.ts';
+import { openStorage } from '../storage/open-storage.ts';
+import type { ApiKeyKind } from '../storage/records.ts';
+import { createUser } from '../users/create-user.ts';
+import type { CliIo } from './io.ts';
+
+export const usage = `usage: writ <command>
+
+  start                      run the token service (http://127.0.0.1:4000, data in ./.writ)
+  user add <email>           create a user; the password is read from the terminal or stdin
+  admin-key add <name>       create an admin API key (printed once)
+  consumer add <name>        create a consumer key for revocation mirrors (printed once)
+  consumer revoke <name>     revoke a consumer key
+  master-key                 print a new random master key for WRIT_MASTER_KEY
+  inspect <token|->          decode and lint a JWT without trusting it (see writ inspect --help)
+`;
+
+function config(io: CliIo): ServiceConfig | undefined {
+  try {
+    return loadConfig({
+      env: io.env,
+      cwd: io.cwd,
+      warn: (message) => io.stderr(`warning: ${message}`),
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr(error.message);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+export async function start(
+  io: CliIo,
+  onStarted?: (close: () => Promise<void>) => void,
+): Promise<number> {
+  const settings = config(io);
+  if (settings === undefined) return 1;
+  const service = await startService(settings, {
+    logger: { level: io.env.WRIT_LOG_LEVEL ?? 'info' },
+  });
+  const issuer = settings.issuer;
+  io.stderr(
+    [
+      '',
+      `Writ token service listening on ${service.url} (${settings.mode} mode)`,
+      `  issuer      ${issuer}`,
+      `  JWKS        ${issuer}/.well-known/jwks.json`,
+      `  metadata    ${issuer}/.well-known/oauth-authorization-server`,
+      `  data        ${settings.dataDir}`,
+      '',
+      'Next:',
+      '  npx writ user add you@example.com          create a user',
+      `  curl -X POST ${issuer}/auth/sign-in -H 'content-type: application/json' \\`,
+      `       -d '{"email":"you@example.com","password":"…"}'`,
+      "  npx writ consumer add my-api               key for a resource server's revocation mirror",
+      '  docs/server.md                             every endpoint',
+      '',
+    ].join('\n'),
+  );
+  onStarted?.(() => service.close());
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      io.stderr(`${signal}: draining requests and stopping`);
+      service.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          io.stderr(`error while stopping: ${String(error)}`);
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+export async function userAdd(io: CliIo, email: string | undefined): Promise<number> {
+  if (email === undefined) {
+    io.stderr('usage: writ user add <email>');
+    return 2;
+  }
+  const settings = config(io);
+  if (settings === undefined) return 1;
+  const password = await io.readSecret(`password for ${email}: `);
+  const storage = await openStorage(settings.databaseUrl);
+  try {
+    const result = await createUser(storage, { email, password }, Date.now());
+    if (!result.ok) {
+      const messages = {
+        invalid_email: 'that does not look like an email address',
+        weak_password: 'the password must be 12 to 1024 characters',
+        email_taken: 'a user with that email already exists',
+      } as const;
+      io.stderr(`error: ${messages[result.problem]}`);
+      return 1;
+    }
+    io.stdout(`created user ${result.userId}`);
+    return 0;
+  } finally {
+    await storage.close();
+  }
+}
+
+const keyPrefix: Record<ApiKeyKind, string> = { admin: 'wak_', consumer: 'wck_' };
+
+export async function apiKeyAdd(
+  io: CliIo,
+  kind: ApiKeyKind,
+  name: string | undefined,
+): Promise<number> {
+  if (name === undefined || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
+    io.stderr(
+      `usage: writ ${kind === 'admin' ? 'admin-key' : 'consumer'} add <name> (letters, digits, . _ -)`,
+    );
+    return 2;
+  }
+  const settings = config(io);
+  if (settings === undefined) return 1;
+  const storage = await openStorage(settings.databaseUrl);
+  try {
+    const key = randomSecret(keyPrefix[kind]);
+    await storage.createApiKey({
+      id: randomId('api'),
+      kind,
+      name,
+      keyHash: hashSecret(key),
+      createdAt: Date.now(),
+      revokedAt: null,
+    });
+    io.stderr(`created ${kind} key "${name}"; it is shown once, store it in your secret manager:`);
+    io.stdout(key);
+    return 0;
+  } finally {
+    await storage.close();
+  }
+}
+
+export async function apiKeyRevoke(
+  io: CliIo,
+  kind: ApiKeyKind,
+  name: string | undefined,
+): Promise<number> {
+  if (name === undefined) {
+    io.stderr('usage: writ consumer revoke <name>');
+    return 2;
+  }
+  const settings = config(io);
+  if (settings === undefined) return 1;
+  const storage = await openStorage(settings.databaseUrl);
+  try {
+    const revoked = await storage.revokeApiKey(kind, name, Date.now());
+    io.stderr(revoked ? `revoked ${kind} key "${name}"` : `no active ${kind} key named "${name}"`);
+    return revoked ? 0 : 1;
+  } finally {
+    await storage.close();
+  }
+}
+
+export function masterKey(io: CliIo): number {
+  io.stdout(randomBytes(32).toString('base64url'));
+  return 0;
+}

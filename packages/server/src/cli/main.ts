@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { apiKeyAdd, apiKeyRevoke, masterKey, start, usage, userAdd } from './commands.ts';
+import { type CliIo, processIo } from './io.ts';
+
+/** Dispatches `writ <command> …`; returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, sub, arg] = argv;
+  switch (
+    `${command ?? ''} ${command === 'user' || command === 'admin-key' || command === 'consumer' ? (sub ?? '') : ''}`.trim()
+  ) {
+    case 'start':
+      return start(io);
+    case 'user add':
+      return userAdd(io, arg);
+    case 'admin-key add':
+      return apiKeyAdd(io, 'admin', arg);
+    case 'consumer add':
+      return apiKeyAdd(io, 'consumer', arg);
+    case 'consumer revoke':
+      return apiKeyRevoke(io, 'consumer', arg);
+    case 'master-key':
+      return masterKey(io);
+    default:
+      io.stderr(usage);
+      return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  }
+}
+
+// Run when executed (`writ …`, `node main.ts`), not when imported by tests.
+if (realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
+  process.exitCode = await runCli(process.argv.slice(2), processIo);
+}

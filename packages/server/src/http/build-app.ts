@@ -1,0 +1,57 @@
+import { createVerifier } from '@writ/verify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ServiceContext } from '../service-context.ts';
+import { adminRoutes } from './routes/admin-routes.ts';
+import { authRoutes } from './routes/auth-routes.ts';
+import { healthRoutes } from './routes/health-routes.ts';
+import { revocationRoutes } from './routes/revocation-routes.ts';
+import { sessionRoutes } from './routes/session-routes.ts';
+import { wellKnownRoutes } from './routes/well-known-routes.ts';
+
+export interface AppOptions {
+  /** pino options, or false for silence (tests). */
+  readonly logger: boolean | { readonly level: string };
+}
+
+/**
+ * The HTTP surface of the token service. Logs carry method, path (never the query string) and
+ * status — never headers or bodies, which hold passwords and tokens.
+ */
+export async function buildApp(
+  context: ServiceContext,
+  options: AppOptions,
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      options.logger === false
+        ? false
+        : {
+            ...(options.logger === true ? {} : options.logger),
+            serializers: {
+              req: (request: { method: string; url: string; ip: string }) => ({
+                method: request.method,
+                path: request.url.split('?')[0],
+                ip: request.ip,
+              }),
+              res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+            },
+          },
+    trustProxy: context.config.trustProxy,
+    bodyLimit: 16 * 1024,
+    return503OnClosing: true,
+  });
+  const verifier = createVerifier({
+    issuer: context.config.issuer,
+    audience: context.config.audience,
+    jwks: { keys: [...context.signer.publicKeys()] },
+    algorithms: context.signer.algorithms() as never,
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found' }));
+  await app.register(async (scope) => healthRoutes(scope, context));
+  await app.register(async (scope) => wellKnownRoutes(scope, context));
+  await app.register(async (scope) => authRoutes(scope, context));
+  await app.register(async (scope) => sessionRoutes(scope, context, verifier));
+  await app.register(async (scope) => revocationRoutes(scope, context));
+  await app.register(async (scope) => adminRoutes(scope, context));
+  return app;
+}

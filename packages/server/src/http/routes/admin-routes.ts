@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServiceContext } from '../../service-context.ts';
+import { createUser } from '../../users/create-user.ts';
+import { authenticateApiKey } from '../api-key-auth.ts';
+
+const problemStatus = { invalid_email: 400, weak_password: 400, email_taken: 409 } as const;
+
+/**
+ * The admin API, authenticated by admin keys (`writ admin-key add <name>`). Only what today's
+ * flows need; the full admin surface grows with the service.
+ */
+export async function adminRoutes(app: FastifyInstance, context: ServiceContext): Promise<void> {
+  app.addHook('onRequest', async (request, reply) => {
+    await authenticateApiKey(context.storage, 'admin', request, reply);
+  });
+
+  app.post<{ Body: { email: string; password: string } }>(
+    '/admin/users',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['email', 'password'],
+          additionalProperties: false,
+          properties: {
+            email: { type: 'string', maxLength: 254 },
+            password: { type: 'string', maxLength: 1024 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await createUser(context.storage, request.body, context.now());
+      if (!result.ok)
+        return reply.code(problemStatus[result.problem]).send({ error: result.problem });
+      return reply.code(201).send({ id: result.userId });
+    },
+  );
+}

@@ -1,0 +1,53 @@
+import { TokenKind } from '@writ/core';
+import { hashSecret, randomSecret, randomTokenId } from '../crypto/random.ts';
+import type { ServiceContext } from '../service-context.ts';
+import type { SessionRecord } from '../storage/records.ts';
+import type { Storage } from '../storage/storage.ts';
+import { csrfTokenFor } from './csrf.ts';
+
+/** Scope of first-party sessions until clients and consent arrive with the OAuth endpoints. */
+export const firstPartyScope = 'api';
+export const firstPartyClientId = 'writ';
+
+export interface IssuedTokens {
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly refreshToken: string;
+  /** Cookie mode: the CSRF value the page must echo in `X-CSRF-Token` (stable for the session). */
+  readonly csrfToken: string | undefined;
+}
+
+/**
+ * Mints an access token for a session and a new refresh token in its family. The refresh token
+ * is stored only as a hash; the caller hands the plaintext to the client once.
+ */
+export async function issueTokens(
+  context: ServiceContext,
+  storage: Storage,
+  session: SessionRecord,
+): Promise<IssuedTokens> {
+  const csrfToken =
+    session.mode === 'cookie' ? csrfTokenFor(context.csrfKey, session.id) : undefined;
+  const now = context.now();
+  const iat = Math.floor(now / 1000);
+  const ttl = context.config.accessTokenTtlSec;
+  const refreshToken = randomSecret('wrt_');
+  await storage.insertRefreshToken(hashSecret(refreshToken), session.id, now);
+  const accessToken = await context.signer.sign({
+    typ: TokenKind.access,
+    claims: {
+      iss: context.config.issuer,
+      sub: session.userId,
+      aud: context.config.audience,
+      iat,
+      nbf: iat,
+      exp: iat + ttl,
+      jti: randomTokenId(),
+      sid: session.id,
+      scope: firstPartyScope,
+      client_id: firstPartyClientId,
+      ...(csrfToken === undefined ? {} : { csrf: hashSecret(csrfToken) }),
+    },
+  });
+  return { accessToken, expiresIn: ttl, refreshToken, csrfToken };
+}

@@ -1,0 +1,73 @@
+import type { RevocationEntry } from '@writ/core';
+import { hashSecret } from '../crypto/random.ts';
+import type { RequestOrigin, ServiceContext } from '../service-context.ts';
+import type { SessionMode, SessionRecord } from '../storage/records.ts';
+import { type IssuedTokens, issueTokens } from './issue-tokens.ts';
+import { revokeSessions } from './revoke-sessions.ts';
+import { isLive } from './sign-out.ts';
+
+export type RefreshResult =
+  | { readonly ok: true; readonly tokens: IssuedTokens; readonly session: SessionRecord }
+  | { readonly ok: false; readonly error: 'invalid_grant' };
+
+/**
+ * Rotates a refresh token. The old token dies in the same transaction that issues the new
+ * pair. Presenting a token that was already rotated means two parties hold it — the user and a
+ * thief — and we cannot tell which is which, so the whole session (its token family) is revoked,
+ * everywhere, and the event is recorded.
+ */
+export async function refresh(
+  context: ServiceContext,
+  input: {
+    readonly refreshToken: string;
+    /** How the token arrived: a cookie session's token must come from its cookie, and vice versa. */
+    readonly transport: SessionMode;
+  },
+  origin: RequestOrigin,
+): Promise<RefreshResult> {
+  const { storage, config } = context;
+  const failed = { ok: false, error: 'invalid_grant' } as const;
+  let published: RevocationEntry[] = [];
+  const result = await storage.transaction(async (tx): Promise<RefreshResult> => {
+    const now = context.now();
+    const consumption = await tx.consumeRefreshToken(hashSecret(input.refreshToken), now);
+    if (consumption.status === 'unknown') return failed;
+    const session = await tx.findSession(consumption.sessionId);
+    if (session === undefined) return failed;
+    if (consumption.status === 'reused') {
+      if (session.revokedAt === null) {
+        published = await revokeSessions(context, tx, {
+          userId: session.userId,
+          sessionIds: [session.id],
+          cause: 'refresh_reuse',
+          activity: 'refresh_reuse',
+          origin,
+        });
+      }
+      return failed;
+    }
+    if (
+      session.revokedAt !== null ||
+      session.idleExpiresAt <= now ||
+      session.absoluteExpiresAt <= now
+    ) {
+      return failed;
+    }
+    const idleExpiresAt = Math.min(
+      session.absoluteExpiresAt,
+      now + config.sessionIdleTtlSec * 1000,
+    );
+    await tx.touchSession(session.id, now, idleExpiresAt);
+    await tx.recordActivity({
+      userId: session.userId,
+      sessionId: session.id,
+      type: 'refresh',
+      at: now,
+      ...origin,
+    });
+    const touched = { ...session, lastUsedAt: now, idleExpiresAt };
+    return { ok: true, tokens: await issueTokens(context, tx, touched), session: touched };
+  });
+  context.notifier.publish(published);
+  return result;
+}

@@ -1,0 +1,41 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { SqliteDatabase, SqliteStatement } from 'kysely';
+
+type SqliteValue = null | number | bigint | string | NodeJS.ArrayBufferView;
+
+function bind(parameters: ReadonlyArray<unknown>): SqliteValue[] {
+  return parameters.map((value) => {
+    if (typeof value === 'boolean') return value ? 1 : 0;
+    if (value === undefined) return null;
+    return value as SqliteValue;
+  });
+}
+
+/**
+ * Presents `node:sqlite` (built into Node, no native addon to compile) as the
+ * better-sqlite3-shaped database Kysely's SQLite dialect drives.
+ */
+export function adaptNodeSqlite(database: DatabaseSync): SqliteDatabase {
+  const statements = new Map<string, StatementSync>();
+  const prepare = (query: string): StatementSync => {
+    let statement = statements.get(query);
+    if (statement === undefined) {
+      statement = database.prepare(query);
+      statements.set(query, statement);
+    }
+    return statement;
+  };
+  return {
+    close: () => database.close(),
+    prepare(query): SqliteStatement {
+      const statement = prepare(query);
+      return {
+        // A statement that yields columns reads rows; Kysely needs to know which call to make.
+        reader: statement.columns().length > 0,
+        all: (parameters) => statement.all(...bind(parameters)),
+        run: (parameters) => statement.run(...bind(parameters)),
+        iterate: (parameters) => statement.iterate(...bind(parameters)),
+      };
+    },
+  };
+}
