@@ -38,6 +38,8 @@ export async function buildApp(
           },
     trustProxy: context.config.trustProxy,
     bodyLimit: 16 * 1024,
+    // Refuse, never repair: no silently dropped properties, no "1" turned into 1.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
   });
   const verifier = createVerifier({

@@ -22,8 +22,8 @@ export const rules: readonly Rule[] = [
 ];
 
 /** Runs every rule over a context; the findings come back critical first. */
-export function lintContext(context: LintContext, ruleList: readonly Rule[] = rules): Finding[] {
-  return [...bySeverity(ruleList.flatMap((rule) => rule(context)))];
+export function lintContext(context: LintContext): readonly Finding[] {
+  return bySeverity(rules.flatMap((rule) => rule(context)));
 }
 
 /** Lints a decoded token at `nowSec`, including what decoding itself noticed. */

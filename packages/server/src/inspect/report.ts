@@ -72,7 +72,7 @@ function findingLines(findings: readonly Finding[]): string[] {
 const keySourceNames: Readonly<Record<VerificationSettings['keysFrom'], string>> = {
   'jwks-url': '--jwks',
   'jwks-file': '--jwks file',
-  'issuer-metadata': 'jwks_uri from the --issuer metadata',
+  'issuer-metadata': 'from the --issuer metadata',
 };
 
 function settingLines(settings: VerificationSettings): string[] {

@@ -33,10 +33,10 @@ const personalClaimNames: ReadonlySet<string> = new Set([
 const emailAddress = /[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[A-Za-z]{2,}/;
 /**
  * A phone number as people write it: an international `+` prefix or separators between digit
- * groups, 7-15 digits (E.164). Bare digit strings are left to the sequential-id rule, and ISO
- * dates (also digits and dashes) are not phone numbers.
+ * groups (space, dash, parentheses; not dots, which IPv4 addresses use), 7-15 digits (E.164).
+ * Bare digit strings are left to the sequential-id rule, and ISO dates are not phone numbers.
  */
-const phoneShape = /^(\+[\d\s().-]{7,20}|\(?\d{2,5}\)?[\s.-]\d[\d\s.-]{4,16})$/;
+const phoneShape = /^(\+[\d\s()-]{7,20}|\(?\d{2,5}\)?[\s-]\d[\d\s-]{4,16})$/;
 const isoDate = /^\d{4}-\d{2}-\d{2}/;
 
 function looksLikePhone(value: string): boolean {

@@ -7,7 +7,7 @@ import {
 } from '@writ/core';
 import { createVerifier, type Verifier, type VerifierOptions } from '@writ/verify';
 import type { DecodedJws } from './decode.ts';
-import { discoverJwksUri } from './discovery.ts';
+import { discoverJwksUri, metadataUrlOf } from './discovery.ts';
 import { errorText } from './error-text.ts';
 import { readJwksFile } from './jwks-file.ts';
 import { explainFailure, type VerificationFailure } from './reasons.ts';
@@ -134,7 +134,7 @@ async function resolveKeys(target: VerifyTarget): Promise<KeySource> {
       }
     : {
         ok: false,
-        keys: issuer,
+        keys: metadataUrlOf(issuer),
         keysFrom: 'issuer-metadata',
         reason: discovery.reason,
         detail: discovery.detail,
@@ -152,7 +152,7 @@ export async function verifyToken(
 ): Promise<Verification> {
   const policy = policyFor(decoded, target.issuer);
   const keys = await resolveKeys(target);
-  const settings: VerificationSettings = { ...policy, keys: keys.keys, keysFrom: keys.keysFrom };
+  const settings: VerificationSettings = { keys: keys.keys, keysFrom: keys.keysFrom, ...policy };
   if (!keys.ok) return failed(keys.reason, keys.detail, settings);
 
   let reason: RejectReason | undefined;

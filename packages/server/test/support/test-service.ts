@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { hashSecret, randomId, randomSecret } from '../../src/crypto/random.ts';
+import { type RunningService, startService } from '../../src/start-service.ts';
+import { createUser } from '../../src/users/create-user.ts';
+import { freePort } from './free-port.ts';
+
+export interface TestService extends RunningService {
+  readonly dataDir: string;
+  readonly env: Record<string, string>;
+  /** Creates a user and returns its id. */
+  addUser(email: string, password: string): Promise<string>;
+  /** Creates a consumer (or admin) key and returns it. */
+  addKey(kind: 'consumer' | 'admin', name?: string): Promise<string>;
+  /** Closes the service and deletes its data directory. */
+  destroy(): Promise<void>;
+}
+
+/** Starts a real token service in this process, on a free port, with its own temporary data. */
+export async function startTestService(
+  extraEnv: Record<string, string> = {},
+): Promise<TestService> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'writ-test-'));
+  const port = await freePort();
+  const env = {
+    WRIT_DATA_DIR: dataDir,
+    WRIT_PORT: String(port),
+    WRIT_MASTER_KEY: randomBytes(32).toString('base64url'),
+    WRIT_AUDIENCE: 'https://api.writ.test',
+    ...extraEnv,
+  };
+  const config = loadConfig({ env, cwd: dataDir, warn: () => {} });
+  const service = await startService(config, { logger: false });
+  const { storage } = service.context;
+  return {
+    ...service,
+    dataDir,
+    env,
+    async addUser(email, password) {
+      const result = await createUser(storage, { email, password }, Date.now());
+      if (!result.ok) throw new Error(`cannot create test user: ${result.problem}`);
+      return result.userId;
+    },
+    async addKey(kind, name = `${kind}-${randomBytes(4).toString('hex')}`) {
+      const key = randomSecret(kind === 'admin' ? 'wak_' : 'wck_');
+      await storage.createApiKey({
+        id: randomId('api'),
+        kind,
+        name,
+        keyHash: hashSecret(key),
+        createdAt: Date.now(),
+        revokedAt: null,
+      });
+      return key;
+    },
+    async destroy() {
+      await service.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
