@@ -332,7 +332,10 @@ const ruleRows: readonly RuleRow[] = [
     case: 'nested phone number',
     severity: 'warning',
     triggers: () => signed(claims({ contact: { numbers: ['+44 20 7946 0958'] } })),
-    passes: () => signed(claims({ updated: '2024-05-01', version: '1.2.3', ip: '10.0.0.1' })),
+    passes: () =>
+      signed(
+        claims({ updated: '2024-05-01', version: '1.2.3', ip: '192.168.100.200', n: 5551234 }),
+      ),
   },
   ...(['given_name', 'family_name', 'name', 'birthdate', 'address', 'ssn', 'phone'] as const).map(
     (name): RuleRow => ({
@@ -777,8 +780,19 @@ describe('verification', () => {
     const { code, stdout } = await inspect([await signed(claims({ iss: base })), '--issuer', base]);
     expect(code).toBe(0);
     expect(stdout).toContain('Verification: ✓ verified');
-    expect(stdout).toContain(`keys       ${jwksUrl} (jwks_uri from the --issuer metadata)`);
+    expect(stdout).toContain(`keys       ${jwksUrl} (from the --issuer metadata)`);
     expect(stdout).toContain(`issuer     "${base}" (--issuer)`);
+  });
+
+  it('with both --jwks and --issuer, takes the keys from --jwks and checks iss', async () => {
+    const token = await signed();
+    const { code, report } = await inspectJson([token, '--jwks', jwksUrl, '--issuer', issuer]);
+    expect(code).toBe(0);
+    expect(report).toMatchObject({
+      verification: { verified: true, settings: { keysFrom: 'jwks-url', issuerFrom: 'option' } },
+    });
+    const other = await inspectJson([token, '--jwks', jwksUrl, '--issuer', `${issuer}/`]);
+    expect(other.report).toMatchObject({ verification: { reason: 'issuer_mismatch' } });
   });
 
   it('refuses a token from another issuer under --issuer: issuer_mismatch', async () => {
@@ -858,7 +872,11 @@ describe('verification', () => {
   it.each([
     ['metadata naming another issuer', (): string => `${base}/liar`, 'metadata_mismatch'],
     ['no metadata document', (): string => `${base}/nowhere`, 'metadata_unavailable'],
-    ['an issuer over plain http to a remote host', (): string => 'http://auth.writ.test', 'invalid_option'],
+    [
+      'an issuer over plain http to a remote host',
+      (): string => 'http://auth.writ.test',
+      'invalid_option',
+    ],
   ] as const)('reports %s under --issuer', async (_name, issuerUrl, reason) => {
     const { code, report } = await inspectJson([await signed(), '--issuer', issuerUrl()]);
     expect(code).toBe(1);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { runInspect } from '../inspect/run-inspect.ts';
 import { apiKeyAdd, apiKeyRevoke, masterKey, start, usage, userAdd } from './commands.ts';
 import { type CliIo, processIo } from './io.ts';
 
@@ -22,6 +23,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return apiKeyRevoke(io, 'consumer', arg);
     case 'master-key':
       return masterKey(io);
+    case 'inspect':
+      return runInspect(argv.slice(1), io);
     default:
       io.stderr(usage);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

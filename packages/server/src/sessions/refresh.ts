@@ -14,7 +14,8 @@ export type RefreshResult =
  * Rotates a refresh token. The old token dies in the same transaction that issues the new
  * pair. Presenting a token that was already rotated means two parties hold it — the user and a
  * thief — and we cannot tell which is which, so the whole session (its token family) is revoked,
- * everywhere, and the event is recorded.
+ * everywhere, and the event is recorded. The same goes for a token arriving by the wrong
+ * transport (a cookie session's token in a JSON body).
  */
 export async function refresh(
   context: ServiceContext,
@@ -34,7 +35,9 @@ export async function refresh(
     if (consumption.status === 'unknown') return failed;
     const session = await tx.findSession(consumption.sessionId);
     if (session === undefined) return failed;
-    if (consumption.status === 'reused') {
+    // A cookie session's refresh token lives in an HttpOnly cookie no script can read: seeing it
+    // anywhere else means it was stolen, which is answered like reuse.
+    if (consumption.status === 'reused' || session.mode !== input.transport) {
       if (session.revokedAt === null) {
         published = await revokeSessions(context, tx, {
           userId: session.userId,
