@@ -279,11 +279,17 @@ export class KyselyStorage implements Storage {
   }
 
   async pruneRevocations(now: number): Promise<number> {
-    const result = await this.#db
-      .deleteFrom('revocations')
-      .where('forget_after', '<=', now)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    return this.transaction(async (tx) => {
+      // Read the head first and keep it: deleting it would let max(cursor) — and so the head a
+      // consumer sees — go backwards. (A subquery in the DELETE is re-read as rows go.)
+      const head = await tx.revocationHead();
+      const result = await (tx as KyselyStorage).#db
+        .deleteFrom('revocations')
+        .where('forget_after', '<=', now)
+        .where('cursor', '<', head)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
   }
 
   async recordActivity(activity: ActivityRecord): Promise<void> {
