@@ -1,0 +1,59 @@
+import { createVerifier } from '@writ/verify';
+import { writFastify } from '@writ/verify/fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+
+/**
+ * A same-origin web app for browser tests: serves a page, forwards `/auth/*` to the token
+ * service (as a reverse proxy would in production, keeping cookies first-party), and has an API
+ * protected by @writ/verify in cookie mode.
+ */
+export async function startBrowserApp(
+  serviceUrl: string,
+  audience: string,
+  port: number,
+): Promise<FastifyInstance> {
+  const app = Fastify();
+  const verifier = createVerifier({
+    issuer: serviceUrl,
+    audience,
+    jwksUri: `${serviceUrl}/.well-known/jwks.json`,
+  });
+  app.get('/', async (_request, reply) =>
+    reply.type('text/html').send('<!doctype html><title>Writ cookie mode</title><p>app</p>'),
+  );
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.all('/auth/*', async (request, reply) => {
+    const headers = new Headers();
+    for (const name of ['content-type', 'cookie', 'x-csrf-token', 'authorization', 'user-agent']) {
+      const value = request.headers[name];
+      if (typeof value === 'string') headers.set(name, value);
+    }
+    const upstream = await fetch(`${serviceUrl}${request.url}`, {
+      method: request.method,
+      headers,
+      ...(request.body instanceof Buffer && request.body.length > 0 ? { body: request.body } : {}),
+    });
+    reply.code(upstream.status);
+    for (const [name, value] of upstream.headers) {
+      if (
+        name !== 'set-cookie' &&
+        name !== 'content-length' &&
+        name !== 'transfer-encoding' &&
+        name !== 'connection'
+      ) {
+        reply.header(name, value);
+      }
+    }
+    const cookies = upstream.headers.getSetCookie();
+    if (cookies.length > 0) reply.header('set-cookie', cookies);
+    return reply.send(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await app.register(async (api) => {
+    await api.register(writFastify, { verifier, cookie: {} });
+    api.get('/api/me', async (request) => ({ sub: request.auth.claims.sub }));
+    api.post('/api/notes', async (request) => ({ saved: true, by: request.auth.claims.sub }));
+  });
+  await app.listen({ host: '127.0.0.1', port });
+  return app;
+}
