@@ -16,6 +16,7 @@ import { createLocalKeySet } from './local-key-set.ts';
 import { type ResolvedOptions, resolveOptions, type VerifierOptions } from './options.ts';
 import { Rejection, reject } from './rejection.ts';
 import { createRemoteKeySet } from './remote-key-set.ts';
+import { type RevocationStatus, startRevocations } from './revocation/revocations.ts';
 import { createSecretKey } from './secret-key.ts';
 import { type VerifiedEntry, VerifiedTokenCache } from './verified-cache.ts';
 
@@ -39,6 +40,13 @@ export interface Verifier {
    * (whatever the reason) or `InsufficientScopeError` (valid token, missing scope).
    */
   verify(token: unknown, context?: VerifyContext): Promise<VerifiedToken>;
+  /** The revocation mirror's health (`state()`), when `revocations` is configured. */
+  readonly revocations: RevocationStatus | undefined;
+  /**
+   * Stops the revocation mirror (its stream and timers); from then on every verify is refused
+   * (`revocations_stale`). A no-op without one.
+   */
+  close(): Promise<void>;
 }
 
 interface CachedToken extends VerifiedEntry {
@@ -91,7 +99,7 @@ async function checkSignature(
  * Builds a verifier. Options are validated here, once; a mistake throws `ConfigurationError`.
  *
  * The verify path is a straight line: size cap → cache → split → header → key → signature →
- * claims → times → scopes.
+ * claims → times → revocations → scopes.
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const resolved = resolveOptions(options);
@@ -110,6 +118,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     requireKid: resolved.keySource.kind !== 'secret',
   };
   const claimsPolicy: ClaimsPolicy = resolved;
+  const revocations =
+    resolved.revocations === undefined ? undefined : startRevocations(resolved.revocations);
 
   const verifySignatureAndShape = async (token: string, nowMs: number): Promise<CachedToken> => {
     const segments = splitCompact(token);
@@ -139,6 +149,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
   };
 
   return {
+    // Only the health view goes out: checking and closing stay the verifier's own business.
+    revocations: revocations === undefined ? undefined : { state: () => revocations.state() },
+    close: async () => {
+      await revocations?.close();
+    },
     async verify(token, context) {
       let entry: CachedToken;
       try {
@@ -155,6 +170,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
           entry = cached;
         }
         checkClaimTimes(entry.claims, claimsPolicy, nowMs / 1000);
+        if (revocations !== undefined) {
+          let checkedAtMs = nowMs;
+          if (!revocations.loaded) {
+            await revocations.firstLoad;
+            checkedAtMs = Date.now();
+            // The wait can outlast the token.
+            checkClaimTimes(entry.claims, claimsPolicy, checkedAtMs / 1000);
+          } else if (cached === undefined) {
+            // The key lookup may have waited on the network: judge staleness as of the answer.
+            // A cache hit awaited nothing, so it keeps the one clock reading it has.
+            checkedAtMs = Date.now();
+          }
+          revocations.check(entry.claims, entry.header, checkedAtMs);
+        }
       } catch (error) {
         // Anything unexpected is refused like any bad token: a distinct answer would be an oracle.
         resolved.onReject(

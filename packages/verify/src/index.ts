@@ -13,5 +13,14 @@ export {
   type Verifier,
   type VerifyContext,
 } from './create-verifier.ts';
+export { cookieValues, defaultAccessCookieName } from './http/cookies.ts';
+export { csrfClaimFor } from './http/csrf.ts';
 export type { JsonWebKeySet } from './key-index.ts';
-export type { JwksFetchOptions, RejectEvent, VerifierOptions } from './options.ts';
+export type {
+  JwksFetchOptions,
+  RejectEvent,
+  RevocationOptions,
+  VerifierOptions,
+} from './options.ts';
+export type { RevocationState, RevocationStatus } from './revocation/revocations.ts';
+export { RevocationSyncError } from './revocation/sync-error.ts';

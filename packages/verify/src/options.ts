@@ -31,6 +31,18 @@ export interface JwksFetchOptions {
   readonly cooldownSec?: number;
 }
 
+/** Where and how to follow the token service's revocation log (see docs/revocation.md). */
+export interface RevocationOptions {
+  /** The token service's base URL; the mirror calls `<uri>/revocations[/stream]`. https, or http for loopback hosts only. */
+  readonly uri: string | URL;
+  /** This consumer's key (`writ consumer add`), sent as `Authorization: Bearer`. */
+  readonly credentials: string;
+  /** Refuse every token once the service has not been heard from for this long. Default 30 s, 2 s to 1 hour. */
+  readonly maxStalenessSec?: number;
+  /** Told when following the log fails (bad answer, lost stream, refused credentials); it retries. */
+  readonly onError?: (error: unknown) => void;
+}
+
 export interface VerifierOptions {
   /** Expected `iss`, compared exactly: no prefix match, no case folding, no trailing-slash fixups. */
   readonly issuer: string;
@@ -65,6 +77,8 @@ export interface VerifierOptions {
   readonly onReject?: (event: RejectEvent) => void;
   /** Told when a JWKS download fails (cached keys stay in use). */
   readonly onKeySetError?: (error: unknown) => void;
+  /** Keep a mirror of the token service's revocation log and refuse revoked tokens. */
+  readonly revocations?: RevocationOptions;
 }
 
 export type KeySource =
@@ -75,6 +89,13 @@ export type KeySource =
       readonly secret: Uint8Array;
       readonly algorithms: readonly SymmetricAlgorithm[];
     };
+
+export interface ResolvedRevocationOptions {
+  readonly uri: URL;
+  readonly credentials: string;
+  readonly maxStalenessSec: number;
+  readonly onError: (error: unknown) => void;
+}
 
 export interface ResolvedOptions {
   readonly issuer: string;
@@ -89,6 +110,7 @@ export interface ResolvedOptions {
   readonly keySource: KeySource;
   readonly onReject: (event: RejectEvent) => void;
   readonly onKeySetError: (error: unknown) => void;
+  readonly revocations: ResolvedRevocationOptions | undefined;
 }
 
 const minimumCooldownSec = 30;
@@ -117,18 +139,22 @@ function boundedNumber(
   return value;
 }
 
-function resolveJwksUri(value: string | URL): URL {
+/**
+ * An absolute URL the verifier will call: https, or plain http to a loopback host only (anything
+ * else would let the network read or alter what the verifier trusts), with no credentials in it.
+ */
+function resolveServiceUri(value: string | URL, name: string): URL {
   let uri: URL;
   try {
     uri = new URL(value);
   } catch {
-    fail('jwksUri must be an absolute URL');
+    fail(`${name} must be an absolute URL`);
   }
   const loopback = loopbackHosts.has(uri.hostname) || /^127\.\d+\.\d+\.\d+$/.test(uri.hostname);
   if (uri.protocol !== 'https:' && !(uri.protocol === 'http:' && loopback)) {
-    fail('jwksUri must use https (plain http is allowed only for loopback hosts)');
+    fail(`${name} must use https (plain http is allowed only for loopback hosts)`);
   }
-  if (uri.username !== '' || uri.password !== '') fail('jwksUri must not carry credentials');
+  if (uri.username !== '' || uri.password !== '') fail(`${name} must not carry credentials`);
   return uri;
 }
 
@@ -178,7 +204,7 @@ function resolveKeySource(
   const fetchOptions = options.jwksFetch ?? {};
   return {
     kind: 'remote',
-    uri: resolveJwksUri(options.jwksUri as string | URL),
+    uri: resolveServiceUri(options.jwksUri as string | URL, 'jwksUri'),
     fetch: {
       timeoutMs: boundedNumber(fetchOptions.timeoutMs, 'jwksFetch.timeoutMs', 5000, 100, 60_000),
       maxBytes: boundedNumber(
@@ -196,6 +222,38 @@ function resolveKeySource(
         3600,
       ),
     },
+  };
+}
+
+/** A header-safe token: visible ASCII, so it can never split or smuggle an HTTP header. */
+const consumerKeyShape = /^[\x21-\x7e]+$/;
+
+function resolveRevocations(
+  options: RevocationOptions | undefined,
+): ResolvedRevocationOptions | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) fail('revocations must be an object');
+  const uri = resolveServiceUri(options.uri, 'revocations.uri');
+  if (uri.search !== '' || uri.hash !== '') {
+    fail('revocations.uri must be the service base URL, without query or fragment');
+  }
+  if (typeof options.credentials !== 'string' || !consumerKeyShape.test(options.credentials)) {
+    fail('revocations.credentials must be the consumer key (a non-empty string of visible ASCII)');
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    fail('revocations.onError must be a function');
+  }
+  return {
+    uri,
+    credentials: options.credentials,
+    maxStalenessSec: boundedNumber(
+      options.maxStalenessSec,
+      'revocations.maxStalenessSec',
+      30,
+      2,
+      3600,
+    ),
+    onError: options.onError ?? (() => {}),
   };
 }
 
@@ -247,5 +305,6 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     keySource: resolveKeySource(options, algorithms),
     onReject: options.onReject ?? noop,
     onKeySetError: options.onKeySetError ?? noop,
+    revocations: resolveRevocations(options.revocations),
   };
 }

@@ -1,0 +1,145 @@
+import { RevocationSyncError } from './sync-error.ts';
+
+/** The token service's revocation endpoints and this consumer's credentials for them. */
+export interface RevocationService {
+  readonly snapshotUrl: URL;
+  readonly streamUrl: URL;
+  readonly authorization: string;
+}
+
+/** Entries per snapshot page: the protocol's default, well under its maximum of 5000. */
+export const snapshotPageLimit = 1000;
+/** A page of 1000 entries is far below this; anything larger is not a snapshot page. */
+const maxSnapshotBytes = 8 * 1024 * 1024;
+/** A snapshot request that has not completed by then is abandoned and retried. */
+const snapshotTimeoutMs = 10_000;
+
+function endpoint(base: URL, path: string): URL {
+  const url = new URL(base);
+  url.pathname = `${base.pathname.replace(/\/+$/, '')}${path}`;
+  return url;
+}
+
+export function revocationService(base: URL, credentials: string): RevocationService {
+  return {
+    snapshotUrl: endpoint(base, '/revocations'),
+    streamUrl: endpoint(base, '/revocations/stream'),
+    authorization: `Bearer ${credentials}`,
+  };
+}
+
+/**
+ * Sends a GET the way every revocation request goes: with the consumer key, following no
+ * redirect (that could carry the key elsewhere or lead the mirror to another log), 200 only.
+ */
+async function get(
+  url: URL,
+  service: RevocationService,
+  accept: string,
+  extraHeaders: Record<string, string>,
+  signal: AbortSignal,
+): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      signal,
+      redirect: 'error',
+      headers: { authorization: service.authorization, accept, ...extraHeaders },
+    });
+  } catch (cause) {
+    throw new RevocationSyncError(`request to ${url.pathname} failed`, { cause });
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    const hint =
+      response.status === 401 || response.status === 403 ? ' (is the consumer key valid?)' : '';
+    throw new RevocationSyncError(`${url.pathname} answered ${response.status}${hint}`, {
+      status: response.status,
+    });
+  }
+  return response;
+}
+
+async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
+  const reader = response.body?.getReader();
+  if (reader === undefined) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new RevocationSyncError(`snapshot page exceeds ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Fetches one snapshot page (`GET /revocations?after=…&limit=…`) and returns its JSON body. */
+export async function fetchSnapshotPage(
+  service: RevocationService,
+  after: number,
+  signal: AbortSignal,
+): Promise<unknown> {
+  const url = new URL(service.snapshotUrl);
+  url.searchParams.set('after', String(after));
+  url.searchParams.set('limit', String(snapshotPageLimit));
+  // A timer of our own rather than AbortSignal.timeout, which would outlive the request by the
+  // whole timeout.
+  const timeout = new AbortController();
+  const timer = setTimeout(() => {
+    timeout.abort(new RevocationSyncError(`snapshot page took over ${snapshotTimeoutMs} ms`));
+  }, snapshotTimeoutMs);
+  let bytes: Uint8Array;
+  try {
+    const response = await get(
+      url,
+      service,
+      'application/json',
+      {},
+      AbortSignal.any([signal, timeout.signal]),
+    );
+    bytes = await readCapped(response, maxSnapshotBytes);
+  } catch (cause) {
+    if (cause instanceof RevocationSyncError) throw cause;
+    throw new RevocationSyncError('snapshot page could not be read', { cause });
+  } finally {
+    clearTimeout(timer);
+  }
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (cause) {
+    throw new RevocationSyncError('snapshot page is not JSON', { cause });
+  }
+}
+
+/**
+ * Opens the event stream from `after` (`GET /revocations/stream`), sending the cursor both as
+ * `after` and as `Last-Event-ID` (which the service prefers), and returns its body.
+ */
+export async function openRevocationStream(
+  service: RevocationService,
+  after: number,
+  signal: AbortSignal,
+): Promise<ReadableStream<Uint8Array>> {
+  const url = new URL(service.streamUrl);
+  url.searchParams.set('after', String(after));
+  const response = await get(
+    url,
+    service,
+    'text/event-stream',
+    { 'last-event-id': String(after), 'cache-control': 'no-cache' },
+    signal,
+  );
+  const type = response.headers.get('content-type') ?? '';
+  if (!/^text\/event-stream\s*(;|$)/i.test(type) || response.body === null) {
+    await response.body?.cancel();
+    throw new RevocationSyncError(
+      `${url.pathname} answered ${type || 'no content type'}, not an event stream`,
+    );
+  }
+  return response.body;
+}
