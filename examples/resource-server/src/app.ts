@@ -40,6 +40,15 @@ export function buildApp(config: Config, options: BuildOptions = {}): FastifyIns
     issuer: config.issuer,
     audience: config.audience,
     jwksUri: config.jwksUri,
+    ...(config.revocations === undefined
+      ? {}
+      : {
+          revocations: {
+            ...config.revocations,
+            onError: (error: unknown) =>
+              app.log.warn({ err: error }, 'revocation mirror: sync problem'),
+          },
+        }),
     // Why a token was refused is for the operator only; the client always gets the same 401.
     // The event never holds the token, and only its reason is logged.
     onReject: ({ reason }) => {
@@ -53,7 +62,17 @@ export function buildApp(config: Config, options: BuildOptions = {}): FastifyIns
 
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: 'not_found' }));
 
-  app.get('/health', async () => ({ status: 'ok' }));
+  app.addHook('onClose', async () => verifier.close());
+
+  // Health includes the revocation mirror: a stale mirror refuses every token, and the load
+  // balancer should know.
+  app.get('/health', async (_request, reply) => {
+    const mirror = verifier.revocations?.state();
+    if (mirror === undefined) return { status: 'ok' };
+    return reply
+      .code(mirror.stale ? 503 : 200)
+      .send({ status: mirror.stale ? 'stale' : 'ok', revocations: mirror });
+  });
 
   // Everything registered in this plugin needs a valid access token; /health above does not.
   app.register(async (api) => {

@@ -14,6 +14,13 @@ export interface Config {
   readonly port: number;
   /** Pino log level (`LOG_LEVEL`, default info). */
   readonly logLevel: LogLevel;
+  /**
+   * The token service's revocation log, mirrored in memory so signed-out tokens are refused
+   * within a second (`WRIT_REVOCATIONS_URI` + `WRIT_CONSUMER_KEY`, optional as a pair).
+   */
+  readonly revocations:
+    | { readonly uri: string; readonly credentials: string; readonly maxStalenessSec: number }
+    | undefined;
 }
 
 export type ConfigResult =
@@ -98,6 +105,19 @@ export function readConfig(env: Environment): ConfigResult {
     const refusal = verifierRefusal(issuer ?? 'unset', audience ?? 'unset', jwksUri);
     if (refusal !== undefined) errors.push(refusal);
   }
+  const revocationsUri = env.WRIT_REVOCATIONS_URI?.trim() || undefined;
+  const consumerKey = env.WRIT_CONSUMER_KEY?.trim() || undefined;
+  if ((revocationsUri === undefined) !== (consumerKey === undefined)) {
+    errors.push('WRIT_REVOCATIONS_URI and WRIT_CONSUMER_KEY go together: set both or neither');
+  }
+  const staleness = Number(env.WRIT_REVOCATIONS_MAX_STALENESS?.trim() || '30');
+  if (!Number.isInteger(staleness) || staleness < 2 || staleness > 3600) {
+    errors.push('WRIT_REVOCATIONS_MAX_STALENESS must be a whole number of seconds from 2 to 3600');
+  }
+  const revocations =
+    revocationsUri === undefined || consumerKey === undefined
+      ? undefined
+      : { uri: revocationsUri, credentials: consumerKey, maxStalenessSec: staleness };
   if (
     errors.length > 0 ||
     issuer === undefined ||
@@ -107,5 +127,5 @@ export function readConfig(env: Environment): ConfigResult {
   ) {
     return { ok: false, errors };
   }
-  return { ok: true, config: { issuer, audience, jwksUri, host, port, logLevel } };
+  return { ok: true, config: { issuer, audience, jwksUri, host, port, logLevel, revocations } };
 }

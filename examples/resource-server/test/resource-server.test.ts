@@ -368,6 +368,7 @@ describe('buildApp', () => {
       jwksUri,
       host: '127.0.0.1',
       port: 0,
+      revocations: undefined,
       logLevel: 'info',
       ...overrides,
     };
