@@ -1,0 +1,68 @@
+import { abortable } from './abortable.ts';
+import { isWritClientError } from './errors.ts';
+import type { FetchLike } from './options.ts';
+import { type OutgoingRequest, prepareRequest } from './outgoing-request.ts';
+import type { SessionTiming } from './refresh-schedule.ts';
+import { discard } from './service-responses.ts';
+import type { SessionKeeper } from './session-keeper.ts';
+import type { SessionTransport } from './session-transport.ts';
+
+export interface AuthorizedFetchDeps<S extends SessionTiming> {
+  readonly issuer: string;
+  readonly allowedOrigins: ReadonlySet<string>;
+  readonly fetch: FetchLike;
+  readonly transport: SessionTransport<S>;
+  readonly keeper: SessionKeeper<S>;
+}
+
+/**
+ * `fetch` with the session's credentials: refreshed first when due, and retried once after a
+ * 401 with a refreshed session. Never more than once — a second 401 is the caller's answer —
+ * and never when the body was a one-shot stream.
+ */
+export function createAuthorizedFetch<S extends SessionTiming>(
+  deps: AuthorizedFetchDeps<S>,
+): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> {
+  const { transport, keeper } = deps;
+
+  const send = (request: OutgoingRequest, session: S): Promise<Response> => {
+    const headers = new Headers(request.headers);
+    transport.authorize(session, headers, request.method);
+    return deps.fetch(request.input, {
+      ...request.init,
+      headers,
+      ...(transport.credentials === undefined ? {} : { credentials: transport.credentials }),
+    });
+  };
+
+  /** The session to retry with after a 401, or undefined to hand the 401 to the caller. */
+  const retrySession = async (request: OutgoingRequest, used: S): Promise<S | undefined> => {
+    // A brand-new token was refused before: these 401s are not about freshness (wrong audience,
+    // missing permission, a resource server's own policy), and refreshing again would not help.
+    if (keeper.refusedWhileFresh(used)) return undefined;
+    try {
+      return await abortable(keeper.renewAfter(used), request.signal);
+    } catch (error) {
+      // The service could not refresh right now; the caller still gets its answer, the 401.
+      if (isWritClientError(error) && !isWritClientError(error, 'token_store_failed')) {
+        return undefined;
+      }
+      throw error;
+    }
+  };
+
+  return async (input, init = {}) => {
+    const request = prepareRequest(input, init, deps.issuer, deps.allowedOrigins);
+    const session = await abortable(keeper.fresh(), request.signal);
+    const first = await send(request, session);
+    if (first.status !== 401) return first;
+    // Refresh even when the request cannot be replayed, so the next one goes out with a good
+    // session (or the app learns the session has ended).
+    const renewed = await retrySession(request, session);
+    if (renewed === undefined || renewed === session || !request.replayable) return first;
+    await discard(first);
+    const second = await send(request, renewed);
+    if (second.status === 401) keeper.markRefusedWhileFresh(renewed);
+    return second;
+  };
+}
