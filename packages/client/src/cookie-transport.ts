@@ -26,7 +26,10 @@ export function cookieTransport(
     signInBody: (email, password) => JSON.stringify({ email, password, mode: 'cookie' }),
     // No body: the refresh cookie is the credential, and the service refuses a request that
     // carries a token in both places.
-    renewRequest: () => ({ method: 'POST' }),
+    // The custom header makes a cross-origin page's request non-simple, so the browser asks the
+    // service first (CORS preflight), which it never allows: a sibling subdomain cannot trigger
+    // refreshes even though SameSite counts it as the same site.
+    renewRequest: () => ({ method: 'POST', headers: { 'x-writ-refresh': '1' } }),
     readGrant(answer, receivedAt) {
       const grant = readCookieGrant(answer);
       return {

@@ -99,7 +99,10 @@ describe('cookie mode in a real browser', () => {
     // After a reload the page has lost the CSRF value; a refresh gives it back.
     await page.reload();
     const recovered = await page.evaluate(async () => {
-      const response = await fetch('/auth/refresh', { method: 'POST' });
+      const response = await fetch('/auth/refresh', {
+        method: 'POST',
+        headers: { 'x-writ-refresh': '1' },
+      });
       return { status: response.status, body: await response.json() };
     });
     expect(recovered).toEqual({ status: 200, body: { csrf_token: csrf, expires_in: 600 } });

@@ -104,7 +104,7 @@ describe('cookie mode', () => {
     const { body, refresh } = await signInWithCookies();
     const response = await fetch(`${service.url}/auth/refresh`, {
       method: 'POST',
-      headers: { cookie: `__Secure-writ-refresh=${refresh?.value}` },
+      headers: { cookie: `__Secure-writ-refresh=${refresh?.value}`, 'x-writ-refresh': '1' },
     });
     expect(response.status).toBe(200);
     const refreshed = (await response.json()) as Record<string, unknown>;
@@ -113,6 +113,27 @@ describe('cookie mode', () => {
       (c) => c.name === '__Secure-writ-refresh',
     );
     expect(rotated?.value).not.toBe(refresh?.value);
+  });
+
+  it('refuses a cookie refresh without the X-Writ-Refresh header (cross-origin pages cannot send it)', async () => {
+    const { refresh } = await signInWithCookies();
+    const response = await fetch(`${service.url}/auth/refresh`, {
+      method: 'POST',
+      headers: { cookie: `__Secure-writ-refresh=${refresh?.value}` },
+    });
+    expect(response.status).toBe(400);
+  });
+
+  it('clears the cookies when a cookie refresh fails', async () => {
+    const response = await fetch(`${service.url}/auth/refresh`, {
+      method: 'POST',
+      headers: { cookie: '__Secure-writ-refresh=wrt_unknown', 'x-writ-refresh': '1' },
+    });
+    expect(response.status).toBe(401);
+    expect(parseSetCookies(response.headers).map((c) => c.attributes['Max-Age'])).toEqual([
+      '0',
+      '0',
+    ]);
   });
 
   it("treats a cookie session's refresh token presented in a JSON body as stolen", async () => {
@@ -126,7 +147,7 @@ describe('cookie mode', () => {
     // The session is gone: not even its own cookie refreshes it any more.
     const fromCookie = await fetch(`${service.url}/auth/refresh`, {
       method: 'POST',
-      headers: { cookie: `__Secure-writ-refresh=${refresh?.value}` },
+      headers: { cookie: `__Secure-writ-refresh=${refresh?.value}`, 'x-writ-refresh': '1' },
     });
     expect(fromCookie.status).toBe(401);
   });

@@ -197,11 +197,18 @@ describe('refresh', () => {
     expect(after.status).toBe(401);
   });
 
-  it('refuses an unknown refresh token, and a request with none or two', async () => {
+  it('refuses an unknown refresh token, a request with none, and one with two', async () => {
     expect(
       (await call(base(), 'POST', '/auth/refresh', { body: { refresh_token: 'wrt_nope' } })).status,
     ).toBe(401);
-    expect((await call(base(), 'POST', '/auth/refresh', { body: {} })).status).toBe(400);
+    // No credential at all is the ordinary "no session" case for a browser: invalid_grant.
+    const none = await call(base(), 'POST', '/auth/refresh', { body: {} });
+    expect(none).toMatchObject({ status: 401, body: { error: 'invalid_grant' } });
+    const two = await call(base(), 'POST', '/auth/refresh', {
+      body: { refresh_token: 'wrt_a' },
+      headers: { cookie: '__Secure-writ-refresh=wrt_b', 'x-writ-refresh': '1' },
+    });
+    expect(two.status).toBe(400);
   });
 });
 

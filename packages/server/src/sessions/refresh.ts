@@ -49,13 +49,7 @@ export async function refresh(
       }
       return failed;
     }
-    if (
-      session.revokedAt !== null ||
-      session.idleExpiresAt <= now ||
-      session.absoluteExpiresAt <= now
-    ) {
-      return failed;
-    }
+    if (!isLive(session, now)) return failed;
     const idleExpiresAt = Math.min(
       session.absoluteExpiresAt,
       now + config.sessionIdleTtlSec * 1000,

@@ -25,7 +25,14 @@ export async function startBrowserApp(
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.all('/auth/*', async (request, reply) => {
     const headers = new Headers();
-    for (const name of ['content-type', 'cookie', 'x-csrf-token', 'authorization', 'user-agent']) {
+    for (const name of [
+      'content-type',
+      'cookie',
+      'x-csrf-token',
+      'x-writ-refresh',
+      'authorization',
+      'user-agent',
+    ]) {
       const value = request.headers[name];
       if (typeof value === 'string') headers.set(name, value);
     }

@@ -7,7 +7,7 @@ import { signIn } from '../../sessions/sign-in.ts';
 import type { SessionRecord } from '../../storage/records.ts';
 import { sendError } from '../errors.ts';
 import { originOf } from '../origin.ts';
-import { refreshCookieName, setSessionCookies } from '../session-cookies.ts';
+import { clearSessionCookies, refreshCookieName, setSessionCookies } from '../session-cookies.ts';
 
 interface SignInBody {
   email: string;
@@ -98,9 +98,18 @@ export async function authRoutes(app: FastifyInstance, context: ServiceContext):
         request.headers.cookie === undefined ? [] : [request.headers.cookie],
         refreshCookieName,
       );
-      // Exactly one credential, from exactly one place: anything else is ambiguous and refused.
-      if ((fromBody === undefined) === (fromCookie.length === 0) || fromCookie.length > 1) {
+      if (fromBody !== undefined && fromCookie.length > 0)
         return sendError(reply, 400, 'invalid_request');
+      if (fromBody === undefined && fromCookie.length === 0)
+        return sendError(reply, 401, 'invalid_grant');
+      if (fromBody === undefined) {
+        // Cookie refresh needs a custom header: it makes a cross-origin page's request non-simple,
+        // so the browser asks first (CORS preflight) and the service never says yes. SameSite alone
+        // would let a sibling subdomain trigger refreshes (and, twice at once, a reuse revocation).
+        // Two refresh cookies mean one was planted (cookie tossing): refuse.
+        if (request.headers['x-writ-refresh'] !== '1' || fromCookie.length > 1) {
+          return sendError(reply, 400, 'invalid_request');
+        }
       }
       const result = await refresh(
         context,
@@ -109,7 +118,11 @@ export async function authRoutes(app: FastifyInstance, context: ServiceContext):
           : { refreshToken: fromBody, transport: 'body' },
         originOf(request),
       );
-      if (!result.ok) return sendError(reply, 401, 'invalid_grant');
+      if (!result.ok) {
+        // A dead cookie session: clear its cookies so the browser stops presenting them.
+        if (fromBody === undefined) clearSessionCookies(reply, context.config);
+        return sendError(reply, 401, 'invalid_grant');
+      }
       return sendTokens(reply, context, result.session, result.tokens);
     },
   );
