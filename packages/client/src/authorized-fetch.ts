@@ -51,11 +51,26 @@ export function createAuthorizedFetch<S extends SessionTiming>(
     }
   };
 
+  /**
+   * Whether the answer says this page's credentials are out of date: a 401, or in cookie mode a
+   * CSRF mismatch — another tab signed in again, the cookies now belong to the newer session,
+   * and one refresh brings this page that session's CSRF value.
+   */
+  const credentialsStale = async (response: Response): Promise<boolean> => {
+    if (response.status === 401) return true;
+    if (response.status !== 403 || transport.credentials !== 'include') return false;
+    const body: unknown = await response
+      .clone()
+      .json()
+      .catch(() => undefined); // not JSON: not the service's CSRF answer
+    return (body as { error?: unknown } | undefined)?.error === 'csrf_token_mismatch';
+  };
+
   return async (input, init = {}) => {
     const request = prepareRequest(input, init, deps.issuer, deps.allowedOrigins);
     const session = await abortable(keeper.fresh(), request.signal);
     const first = await send(request, session);
-    if (first.status !== 401) return first;
+    if (!(await credentialsStale(first))) return first;
     // Refresh even when the request cannot be replayed, so the next one goes out with a good
     // session (or the app learns the session has ended).
     const renewed = await retrySession(request, session);

@@ -462,6 +462,20 @@ describe('cookie mode', () => {
     expect(stranger.ended).toEqual([]);
   });
 
+  it('recovers with one refresh when another tab signed in again and changed the CSRF value', async () => {
+    const email = await newUser();
+    const { page } = browser();
+    const first = page();
+    await first.client.signIn(email, password);
+    const second = page();
+    await second.client.signIn(email, password);
+    // The cookies now belong to the second session; the first tab still holds the old CSRF value.
+    const response = await first.client.fetch('/auth/sessions/ses_unknown', { method: 'DELETE' });
+    expect(response.status).toBe(404);
+    expect(first.recorder.count('/auth/refresh')).toBe(1);
+    expect(first.ended).toEqual([]);
+  });
+
   it('refreshes once for concurrent requests near expiry, through the cookie', async () => {
     const email = await newUser();
     const { jar, page } = browser();
