@@ -24,6 +24,8 @@ export interface StartOptions {
 }
 
 const pruneEverySec = 60;
+/** How long shutdown waits for requests in flight before cutting connections. */
+const drainDeadlineMs = 10_000;
 
 /** Opens storage, loads (or creates) the key ring, and serves the HTTP API. */
 export async function startService(
@@ -32,7 +34,12 @@ export async function startService(
 ): Promise<RunningService> {
   const storage = await openStorage(config.databaseUrl);
   const now = () => Date.now();
-  const signer = await KeyRing.open(storage, config.masterKey, now());
+  const signer = await KeyRing.open(storage, config.masterKey, now()).catch(
+    async (error: unknown) => {
+      await storage.close();
+      throw error;
+    },
+  );
   await prepareDecoyHash();
   const context: ServiceContext = {
     config,
@@ -58,7 +65,16 @@ export async function startService(
     context,
     async close() {
       clearInterval(prune);
-      await app.close();
+      // Requests in flight finish; a keep-alive connection that goes idle afterwards is closed
+      // at once instead of holding shutdown open until its timeout; past the deadline, the rest.
+      const closeIdle = setInterval(() => app.server.closeIdleConnections(), 50);
+      const deadline = setTimeout(() => app.server.closeAllConnections(), drainDeadlineMs);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(closeIdle);
+        clearTimeout(deadline);
+      }
       await storage.close();
     },
   };

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { ServiceConfig } from '../config/config.ts';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { hashSecret, randomId, randomSecret } from '../crypto/random.ts';
-import { startService } from '../start-service.ts';
+import { SealedBoxError } from '../crypto/sealed-box.ts';
+import { type RunningService, startService } from '../start-service.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { ApiKeyKind } from '../storage/records.ts';
 import { createUser } from '../users/create-user.ts';
@@ -41,9 +42,22 @@ export async function start(
 ): Promise<number> {
   const settings = config(io);
   if (settings === undefined) return 1;
-  const service = await startService(settings, {
-    logger: { level: io.env.WRIT_LOG_LEVEL ?? 'info' },
-  });
+  let service: RunningService;
+  try {
+    service = await startService(settings, { logger: { level: io.env.WRIT_LOG_LEVEL ?? 'info' } });
+  } catch (error) {
+    if (error instanceof SealedBoxError) {
+      io.stderr(
+        'error: the master key does not open the stored signing keys (was WRIT_MASTER_KEY changed, or the database copied from another installation?)',
+      );
+      return 1;
+    }
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      io.stderr(`error: ${settings.host}:${settings.port} is already in use (set WRIT_PORT)`);
+      return 1;
+    }
+    throw error;
+  }
   const issuer = settings.issuer;
   io.stderr(
     [
