@@ -97,6 +97,7 @@ describe('sign-in', () => {
     ]) {
       const response = await call(base(), 'POST', '/auth/sign-in', { body });
       expect(response.status).toBe(400);
+      expect(response.body).toEqual({ error: 'invalid_request' });
     }
   });
 

@@ -46,9 +46,18 @@ export async function buildApp(
     issuer: context.config.issuer,
     audience: context.config.audience,
     jwks: { keys: [...context.signer.publicKeys()] },
-    algorithms: context.signer.algorithms() as never,
+    algorithms: [...context.signer.algorithms()],
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found' }));
+  // Clients learn what kind of mistake they made, never internals: a 5xx says only that.
+  app.setErrorHandler((error: { statusCode?: number; validation?: unknown }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(500).send({ error: 'server_error' });
+    }
+    return reply.code(status).send({ error: 'invalid_request' });
+  });
   await app.register(async (scope) => healthRoutes(scope, context));
   await app.register(async (scope) => wellKnownRoutes(scope, context));
   await app.register(async (scope) => authRoutes(scope, context));

@@ -1,3 +1,4 @@
+import { type AsymmetricAlgorithm, isAsymmetricAlgorithm } from '@writ/core';
 import {
   calculateJwkThumbprint,
   exportJWK,
@@ -87,7 +88,10 @@ export class KeyRing implements Signer {
     return this.#published;
   }
 
-  algorithms(): readonly string[] {
-    return [...new Set(this.#published.map((key) => String(key.alg)))];
+  algorithms(): readonly AsymmetricAlgorithm[] {
+    // Keys are only ever stored with an algorithm Writ signs with (see generateSigningKey).
+    return [...new Set(this.#published.map((key) => String(key.alg)))].filter(
+      isAsymmetricAlgorithm,
+    );
   }
 }

@@ -1,3 +1,4 @@
+import type { AsymmetricAlgorithm } from '@writ/core';
 import type { JWK } from 'jose';
 
 /** A JWT to sign: the `typ` names its kind, so it can never pass for another kind. */
@@ -15,5 +16,5 @@ export interface Signer {
   /** Public keys consumers need: next, active and retiring. */
   publicKeys(): readonly JWK[];
   /** Algorithms the published keys use, for discovery metadata. */
-  algorithms(): readonly string[];
+  algorithms(): readonly AsymmetricAlgorithm[];
 }
