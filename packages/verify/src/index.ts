@@ -22,5 +22,6 @@ export type {
   RevocationOptions,
   VerifierOptions,
 } from './options.ts';
+export { BodyTooLargeError, readCapped } from './read-capped.ts';
 export type { RevocationState, RevocationStatus } from './revocation/revocations.ts';
 export { RevocationSyncError } from './revocation/sync-error.ts';

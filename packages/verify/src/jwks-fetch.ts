@@ -1,3 +1,4 @@
+import { readCapped } from './read-capped.ts';
 /** Limits on one JWKS download. */
 export interface JwksFetchLimits {
   readonly timeoutMs: number;
@@ -27,28 +28,6 @@ function parseMaxAge(cacheControl: string | null): number | undefined {
     if (match?.[1] !== undefined) return Number(match[1]);
   }
   return undefined;
-}
-
-async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    throw new JwksFetchError('key set exceeds the size cap');
-  }
-  const reader = response.body?.getReader();
-  if (reader === undefined) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new JwksFetchError('key set exceeds the size cap');
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { createApiKey } from '../api-keys/create-api-key.ts';
 import type { ServiceConfig } from '../config/config.ts';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
-import { hashSecret, randomId, randomSecret } from '../crypto/random.ts';
 import { SealedBoxError } from '../crypto/sealed-box.ts';
 import { type RunningService, startService } from '../start-service.ts';
 import { openStorage } from '../storage/open-storage.ts';
@@ -124,8 +124,6 @@ export async function userAdd(io: CliIo, email: string | undefined): Promise<num
   }
 }
 
-const keyPrefix: Record<ApiKeyKind, string> = { admin: 'wak_', consumer: 'wck_' };
-
 export async function apiKeyAdd(
   io: CliIo,
   kind: ApiKeyKind,
@@ -141,15 +139,7 @@ export async function apiKeyAdd(
   if (settings === undefined) return 1;
   const storage = await openStorage(settings.databaseUrl);
   try {
-    const key = randomSecret(keyPrefix[kind]);
-    await storage.createApiKey({
-      id: randomId('api'),
-      kind,
-      name,
-      keyHash: hashSecret(key),
-      createdAt: Date.now(),
-      revokedAt: null,
-    });
+    const key = await createApiKey(storage, kind, name, Date.now());
     io.stderr(`created ${kind} key "${name}"; it is shown once, store it in your secret manager:`);
     io.stdout(key);
     return 0;

@@ -1,3 +1,4 @@
+import { readCapped } from '@writ/verify';
 /** Limits on one metadata download; a misbehaving server must not hang or flood the CLI. */
 export interface FetchLimits {
   readonly timeoutMs: number;
@@ -5,24 +6,6 @@ export interface FetchLimits {
 }
 
 export const defaultFetchLimits: FetchLimits = { timeoutMs: 5000, maxBytes: 64 * 1024 };
-
-async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
-  const reader = response.body?.getReader();
-  if (reader === undefined) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new Error(`the answer is larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
 
 /**
  * GETs a JSON document: bounded in time and size, 200 only, no redirects (a redirect could lead

@@ -13,8 +13,17 @@ import type {
   ThrottleRecord,
   UserRecord,
 } from './records.ts';
-import type { Database, RevocationsTable, SessionsTable } from './schema.ts';
+import type { Database, RevocationsTable, SessionsTable, UsersTable } from './schema.ts';
 import type { Storage } from './storage.ts';
+
+function toUser(row: Selectable<UsersTable>): UserRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    passwordHash: row.password_hash,
+    createdAt: Number(row.created_at),
+  };
+}
 
 function toSession(row: Selectable<SessionsTable>): SessionRecord {
   return {
@@ -85,14 +94,7 @@ export class KyselyStorage implements Storage {
       .selectAll()
       .where('email', '=', email)
       .executeTakeFirst();
-    return (
-      row && {
-        id: row.id,
-        email: row.email,
-        passwordHash: row.password_hash,
-        createdAt: Number(row.created_at),
-      }
-    );
+    return row && toUser(row);
   }
 
   async findUserById(id: string): Promise<UserRecord | undefined> {
@@ -101,14 +103,7 @@ export class KyselyStorage implements Storage {
       .selectAll()
       .where('id', '=', id)
       .executeTakeFirst();
-    return (
-      row && {
-        id: row.id,
-        email: row.email,
-        passwordHash: row.password_hash,
-        createdAt: Number(row.created_at),
-      }
-    );
+    return row && toUser(row);
   }
 
   async createSession(session: SessionRecord): Promise<void> {

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createApiKey } from '../../src/api-keys/create-api-key.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { hashSecret, randomId, randomSecret } from '../../src/crypto/random.ts';
 import { type RunningService, startService } from '../../src/start-service.ts';
 import { createUser } from '../../src/users/create-user.ts';
 import { freePort } from './free-port.ts';
@@ -44,17 +44,8 @@ export async function startTestService(
       if (!result.ok) throw new Error(`cannot create test user: ${result.problem}`);
       return result.userId;
     },
-    async addKey(kind, name = `${kind}-${randomBytes(4).toString('hex')}`) {
-      const key = randomSecret(kind === 'admin' ? 'wak_' : 'wck_');
-      await storage.createApiKey({
-        id: randomId('api'),
-        kind,
-        name,
-        keyHash: hashSecret(key),
-        createdAt: Date.now(),
-        revokedAt: null,
-      });
-      return key;
+    addKey(kind, name = `${kind}-${randomBytes(4).toString('hex')}`) {
+      return createApiKey(storage, kind, name, Date.now());
     },
     async destroy() {
       await service.close();

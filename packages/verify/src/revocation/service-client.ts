@@ -1,3 +1,4 @@
+import { readCapped } from '../read-capped.ts';
 import { RevocationSyncError } from './sync-error.ts';
 
 /** The token service's revocation endpoints and this consumer's credentials for them. */
@@ -58,24 +59,6 @@ async function get(
     });
   }
   return response;
-}
-
-async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
-  const reader = response.body?.getReader();
-  if (reader === undefined) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new RevocationSyncError(`snapshot page exceeds ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** Fetches one snapshot page (`GET /revocations?after=…&limit=…`) and returns its JSON body. */
