@@ -240,6 +240,17 @@ describe('the verified-token cache', () => {
     verifySpy.mockRestore();
   });
 
+  it('never lets a token borrow the cache entry of another token with the same signature', async () => {
+    const verifier = createVerifier(base);
+    const token = await sign(ed);
+    await verifier.verify(token);
+    const [header, , signature] = token.split('.');
+    const forged = `${header}.${Buffer.from(JSON.stringify(validClaims({ sub: 'admin' }))).toString('base64url')}.${signature}`;
+    expect(await reasonFor(base, forged)).toBe('bad_signature');
+    await expect(verifier.verify(forged)).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(verifier.verify(token)).resolves.toBeDefined();
+  });
+
   it('checks every signature when the cache is off', async () => {
     const verifier = createVerifier({ ...base, cacheSize: 0 });
     const token = await sign(ed);
