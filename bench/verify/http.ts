@@ -1,0 +1,293 @@
+/**
+ * HTTP overhead of `writFastify`: requests/s of a protected `GET /me` against the same route
+ * without authentication, both on one Fastify server in a child process, loaded by autocannon
+ * from this process over loopback (two processes for two cores).
+ *
+ *   node_modules/.bin/node bench/verify/http.ts            # 3 rounds of 5 s runs (~1 min)
+ *   node_modules/.bin/node bench/verify/http.ts --quick    # 1 round of 2 s runs
+ *
+ * Each round runs every variant once, in a rotated order, each after a discarded 1 s warm-up;
+ * medians are reported. The exit code is 0 whatever the target says.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import autocannon, { type AutocannonResult } from 'autocannon';
+import { foreignCores, markLoad, waitForQuiet } from './contention.ts';
+import { createFixture } from './fixtures.ts';
+import type { ServerCommand, ServerMessage } from './http-server.ts';
+import { formatRate, formatRatio, median, padEnd, padStart, verdict } from './stats.ts';
+
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const quick = args.quick === true;
+const rounds = quick ? 1 : 3;
+const durationSec = quick ? 2 : 5;
+const warmupSec = 1;
+const connections = 32;
+
+// ---------------------------------------------------------------------------------------------
+// The issuer side: one EdDSA key, published as a JWKS on loopback.
+
+const fixture = createFixture('EdDSA');
+if (fixture.publicJwk === undefined) throw new Error('EdDSA fixture without a JWK');
+const jwksBody = JSON.stringify({ keys: [fixture.publicJwk] });
+let jwksFetches = 0;
+const jwksServer: Server = createServer((request, response) => {
+  if (request.url !== '/jwks') {
+    response.writeHead(404).end();
+    return;
+  }
+  jwksFetches++;
+  response.writeHead(200, {
+    'content-type': 'application/jwk-set+json',
+    'cache-control': 'public, max-age=600',
+  });
+  response.end(jwksBody);
+});
+jwksServer.listen(0, '127.0.0.1');
+await once(jwksServer, 'listening');
+const jwksUri = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks`;
+
+// ---------------------------------------------------------------------------------------------
+// The resource server, in its own process.
+
+const child: ChildProcess = fork(new URL('./http-server.ts', import.meta.url), [], {
+  execPath: process.execPath,
+  env: { ...process.env, WRIT_BENCH_JWKS_URI: jwksUri },
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
+const waiting: Array<(message: ServerMessage) => void> = [];
+child.on('message', (message: ServerMessage) => {
+  if (message.type === 'key-set-error') {
+    console.error(`server: key set error: ${message.message}`);
+    return;
+  }
+  waiting.shift()?.(message);
+});
+const nextMessage = (): Promise<ServerMessage> =>
+  new Promise((resolve) => {
+    waiting.push(resolve);
+  });
+const command = (message: ServerCommand): void => {
+  child.send(message);
+};
+
+const listening = await nextMessage();
+if (listening.type !== 'listening') throw new Error('server did not start');
+const base = `http://127.0.0.1:${listening.port}`;
+
+async function serverCpu(): Promise<{ usedUs: number; atMs: number }> {
+  const reply = nextMessage();
+  command({ type: 'cpu' });
+  const message = await reply;
+  if (message.type !== 'cpu') throw new Error('unexpected message from server');
+  return { usedUs: message.usage.user + message.usage.system, atMs: message.atMs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Before any load: every route answers as it should, so no run measures fast refusals.
+
+const authorization = `Bearer ${fixture.token}`;
+const claims = JSON.parse(
+  Buffer.from(fixture.token.split('.')[1] ?? '', 'base64url').toString('utf8'),
+) as { sub: string; scope: string };
+
+async function expectStatus(
+  path: string,
+  token: string | undefined,
+  status: number,
+): Promise<void> {
+  const response = await fetch(`${base}${path}`, {
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  });
+  const body = (await response.json()) as Record<string, unknown>;
+  if (response.status !== status) {
+    throw new Error(`${path}: expected ${status}, got ${response.status} ${JSON.stringify(body)}`);
+  }
+  if (status === 200 && path !== '/open/me' && body.sub !== claims.sub) {
+    throw new Error(`${path}: wrong body ${JSON.stringify(body)}`);
+  }
+}
+await expectStatus('/me', fixture.token, 200);
+await expectStatus('/me-uncached', fixture.token, 200);
+await expectStatus('/open/me', undefined, 200);
+await expectStatus('/me', undefined, 401);
+await expectStatus('/me', fixture.forged, 401);
+await expectStatus('/me-uncached', fixture.forged, 401);
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+interface Variant {
+  readonly id: 'cached' | 'open' | 'openWithToken' | 'uncached';
+  readonly label: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly rates: number[];
+  readonly p50: number[];
+  readonly p99: number[];
+  readonly serverCpu: number[];
+  readonly benchCpu: number[];
+  readonly foreign: number[];
+  /** Server CPU time per request (µs): robust against neighbours when the server is the bottleneck. */
+  readonly cpuPerRequest: number[];
+}
+
+const variant = (id: Variant['id'], label: string, path: string, auth: boolean): Variant => ({
+  id,
+  label,
+  path,
+  headers: auth ? { authorization } : {},
+  rates: [],
+  p50: [],
+  p99: [],
+  serverCpu: [],
+  benchCpu: [],
+  foreign: [],
+  cpuPerRequest: [],
+});
+const variants: readonly Variant[] = [
+  variant('cached', 'GET /me, writFastify (cache on, default)', '/me', true),
+  variant('open', 'GET /open/me, no auth', '/open/me', false),
+  variant('uncached', 'GET /me-uncached, writFastify (cacheSize 0)', '/me-uncached', true),
+  // The same open route, but the client sends the token anyway: separates what carrying a
+  // ~560-byte header costs the server from what checking it costs.
+  variant('openWithToken', 'GET /open/me, no auth, token sent anyway', '/open/me', true),
+];
+
+async function load(target: Variant, seconds: number): Promise<AutocannonResult> {
+  const result = await autocannon({
+    url: `${base}${target.path}`,
+    connections,
+    duration: seconds,
+    headers: target.headers,
+  });
+  if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0) {
+    throw new Error(
+      `${target.path}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`,
+    );
+  }
+  return result;
+}
+
+console.log(
+  `writFastify HTTP benchmark — Node ${process.version}, ${availableParallelism()} cores; ` +
+    `Fastify server in a child process, autocannon in this one; EdDSA token; ${connections} ` +
+    `connections; ${rounds} round(s) of ${durationSec} s per variant after a ${warmupSec} s warm-up.`,
+);
+const totalSec = rounds * variants.length * (durationSec + warmupSec);
+console.log(`about ${totalSec} s.\n`);
+
+// With-auth and no-auth always run back to back (their ratio is the target), in alternating order.
+const orders: ReadonlyArray<readonly Variant['id'][]> = [
+  ['cached', 'open', 'openWithToken', 'uncached'],
+  ['uncached', 'openWithToken', 'open', 'cached'],
+  ['open', 'cached', 'uncached', 'openWithToken'],
+];
+for (let round = 0; round < rounds; round++) {
+  for (const id of orders[round % orders.length]!) {
+    const target = variants.find((v) => v.id === id)!;
+    await waitForQuiet(0.25, 3000);
+    await load(target, warmupSec);
+    const serverBefore = await serverCpu();
+    const loadMark = markLoad();
+    const benchBefore = process.cpuUsage();
+    const benchStartMs = performance.now();
+    const result = await load(target, durationSec);
+    const benchUsed = process.cpuUsage(benchBefore);
+    const benchElapsedMs = performance.now() - benchStartMs;
+    const serverAfter = await serverCpu();
+    const serverUsedUs = serverAfter.usedUs - serverBefore.usedUs;
+    const foreign = foreignCores(loadMark, serverUsedUs);
+    target.foreign.push(foreign);
+    target.cpuPerRequest.push(serverUsedUs / result['2xx']);
+    const rate = result['2xx'] / result.duration;
+    target.rates.push(rate);
+    target.p50.push(result.latency.p50);
+    target.p99.push(result.latency.p99);
+    target.serverCpu.push(serverUsedUs / 10 / (serverAfter.atMs - serverBefore.atMs));
+    target.benchCpu.push((benchUsed.user + benchUsed.system) / 10 / benchElapsedMs);
+    console.log(
+      `round ${round + 1}: ${padEnd(target.label, 46)} ${padStart(formatRate(rate), 7)} req/s, ` +
+        `server ${(serverUsedUs / result['2xx']).toFixed(0)} µs CPU/req, foreign load ` +
+        `${(foreign * 100).toFixed(0)}% of a core`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const widths = [46, 8, 9, 7, 7, 8, 10, 10, 8] as const;
+const row = (cells: readonly string[]): string =>
+  cells
+    .map((cell, index) =>
+      index === 0 ? padEnd(cell, widths[0]) : padStart(cell, widths[index] ?? 8),
+    )
+    .join(' ');
+const byId = (id: Variant['id']): Variant => variants.find((v) => v.id === id)!;
+const open = median(byId('open').rates);
+// Each round's with-auth run against that round's no-auth run (back to back), then the median.
+const pairedRatio = (id: Variant['id']): number =>
+  median(byId(id).rates.map((rate, round) => rate / (byId('open').rates[round] ?? Number.NaN)));
+
+console.log(`\nmedian of ${rounds} run(s) of ${durationSec} s, ${connections} connections`);
+console.log(
+  row([
+    'variant',
+    'req/s',
+    '×no-auth',
+    'p50 ms',
+    'p99 ms',
+    'µs/req',
+    'server CPU',
+    'bench CPU',
+    'foreign',
+  ]),
+);
+for (const target of variants) {
+  const rate = median(target.rates);
+  console.log(
+    row([
+      target.label,
+      formatRate(rate),
+      formatRatio(pairedRatio(target.id)),
+      median(target.p50).toFixed(1),
+      median(target.p99).toFixed(1),
+      median(target.cpuPerRequest).toFixed(0),
+      `${median(target.serverCpu).toFixed(0)}%`,
+      `${median(target.benchCpu).toFixed(0)}%`,
+      `${(median(target.foreign) * 100).toFixed(0)}%`,
+    ]),
+  );
+}
+console.log(
+  'µs/req: server CPU time per request; server CPU: user+system time of the server process ' +
+    '(all its threads) over the run, as % of one core; bench CPU: the same for the autocannon process; foreign: CPU other processes on ' +
+    'the machine used meanwhile (each run waits up to 3 s for them to drop below 25% of a core).',
+);
+console.log(`JWKS downloads by the server: ${jwksFetches}`);
+
+const ratio = pairedRatio('cached');
+console.log(`\nTarget (ratios paired by round, then the median)`);
+console.log(
+  `${verdict(ratio >= 0.85)}  with auth (cached) ≥ 0.85× no-auth: ${formatRatio(ratio)} ` +
+    `(medians ${formatRate(median(byId('cached').rates))} vs ${formatRate(open)} req/s)`,
+);
+const cpuRatio = median(byId('open').cpuPerRequest) / median(byId('cached').cpuPerRequest);
+console.log(
+  `info  same ratio from server CPU per request (robust to neighbours): ${formatRatio(cpuRatio)}`,
+);
+console.log(`info  with auth (cacheSize 0): ${formatRatio(pairedRatio('uncached'))} of no-auth`);
+const checkingRatio =
+  median(byId('openWithToken').cpuPerRequest) / median(byId('cached').cpuPerRequest);
+console.log(
+  `info  with auth (cached) vs the open route receiving the same token: ${formatRatio(checkingRatio)} by server CPU per request (the cost of checking, not of carrying, the token)`,
+);
+
+command({ type: 'close' });
+await once(child, 'exit');
+jwksServer.close();
