@@ -1,12 +1,11 @@
-import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrowserApp } from './support/browser-app.ts';
+import { launchChromium } from './support/chromium.ts';
 import { freePort } from './support/free-port.ts';
 import { startTestService, type TestService } from './support/test-service.ts';
 
-const chromiumPath = '/usr/bin/chromium';
 const password = 'correct horse battery staple';
 
 let service: TestService;
@@ -15,8 +14,6 @@ let browser: Browser;
 let appUrl: string;
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath))
-    throw new Error('Chromium is required: apt-get install -y chromium');
   service = await startTestService();
   await service.addUser('bea@example.com', password);
   const port = await freePort();
@@ -24,18 +21,7 @@ beforeAll(async () => {
   // Secure, __Host- and __Secure- cookies work in development without TLS.
   appUrl = `http://localhost:${port}`;
   app = await startBrowserApp(service.url, 'https://api.writ.test', port);
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

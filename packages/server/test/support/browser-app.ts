@@ -11,6 +11,8 @@ export async function startBrowserApp(
   serviceUrl: string,
   audience: string,
   port: number,
+  /** Extra scripts the page loads, by path (e.g. a bundle of @writ/client). */
+  scripts: Readonly<Record<string, string>> = {},
 ): Promise<FastifyInstance> {
   const app = Fastify();
   const verifier = createVerifier({
@@ -18,9 +20,17 @@ export async function startBrowserApp(
     audience,
     jwksUri: `${serviceUrl}/.well-known/jwks.json`,
   });
+  const scriptTags = Object.keys(scripts)
+    .map((path) => `<script src="${path}"></script>`)
+    .join('');
   app.get('/', async (_request, reply) =>
-    reply.type('text/html').send('<!doctype html><title>Writ cookie mode</title><p>app</p>'),
+    reply
+      .type('text/html')
+      .send(`<!doctype html><title>Writ cookie mode</title>${scriptTags}<p>app</p>`),
   );
+  for (const [path, source] of Object.entries(scripts)) {
+    app.get(path, async (_request, reply) => reply.type('text/javascript').send(source));
+  }
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.all('/auth/*', async (request, reply) => {

@@ -1,0 +1,114 @@
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'playwright-core';
+import { rolldown } from 'rolldown';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBrowserApp } from './support/browser-app.ts';
+import { launchChromium } from './support/chromium.ts';
+import { freePort } from './support/free-port.ts';
+import { startTestService, type TestService } from './support/test-service.ts';
+
+/** @writ/client running in a real browser page, in cookie mode, against the real service. */
+const password = 'correct horse battery staple';
+
+let service: TestService;
+let app: FastifyInstance;
+let browser: Browser;
+let appUrl: string;
+
+async function bundleClient(): Promise<string> {
+  const bundle = await rolldown({
+    input: resolve(import.meta.dirname, '../../client/src/index.ts'),
+    platform: 'browser',
+  });
+  const { output } = await bundle.generate({ format: 'iife', name: 'WritClient' });
+  await bundle.close();
+  const [chunk] = output;
+  if (chunk === undefined || chunk.type !== 'chunk') throw new Error('no bundle');
+  return chunk.code;
+}
+
+beforeAll(async () => {
+  service = await startTestService();
+  await service.addUser('cleo@example.com', password);
+  const port = await freePort();
+  appUrl = `http://localhost:${port}`;
+  app = await startBrowserApp(service.url, 'https://api.writ.test', port, {
+    '/writ-client.js': await bundleClient(),
+  });
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await service?.destroy();
+});
+
+declare global {
+  interface Window {
+    WritClient: typeof import('../../client/src/index.ts');
+  }
+}
+
+/** Runs `body` in the page with a fresh cookie-mode client as `client`. */
+function inPage<T>(page: Page, body: string, arg?: unknown): Promise<T> {
+  return page.evaluate(
+    async ({ body: source, arg: value }) => {
+      const client = window.WritClient.createWritClient({
+        issuer: location.origin,
+        mode: 'cookie',
+      });
+      const run = new Function('client', 'arg', `return (async () => { ${source} })();`) as (
+        c: unknown,
+        a: unknown,
+      ) => Promise<unknown>;
+      return run(client, value);
+    },
+    { body, arg },
+  ) as Promise<T>;
+}
+
+describe('@writ/client in a real browser', () => {
+  it('signs in, calls the API with the CSRF header added for it, survives a reload, and signs out', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(appUrl);
+
+    const first = await inPage<Record<string, unknown>>(
+      page,
+      `
+      await client.signIn('cleo@example.com', arg);
+      const me = await client.fetch('/api/me');
+      const note = await client.fetch('/api/notes', { method: 'POST' });
+      const bare = await fetch('/api/notes', { method: 'POST' });
+      return {
+        me: me.status, sub: (await me.json()).sub, note: note.status, bare: bare.status,
+        storage: localStorage.length + sessionStorage.length,
+        cookies: document.cookie,
+        state: JSON.stringify(client),
+      };
+      `,
+      password,
+    );
+    expect(first).toMatchObject({ me: 200, note: 200, bare: 403, storage: 0 });
+    expect(String(first.sub)).toMatch(/^usr_/);
+    expect(String(first.cookies)).not.toContain('writ');
+    expect(String(first.state)).not.toMatch(/eyJ|wrt_/);
+
+    // A reload loses everything the page held; the client resumes from the HttpOnly cookies.
+    await page.reload();
+    const afterReload = await inPage<Record<string, unknown>>(
+      page,
+      `
+      const resumed = await client.resume();
+      const note = await client.fetch('/api/notes', { method: 'POST' });
+      await client.signOut();
+      const me = await fetch('/api/me');
+      return { resumed, note: note.status, signedIn: client.signedIn, afterSignOut: me.status };
+      `,
+    );
+    expect(afterReload).toEqual({ resumed: true, note: 200, signedIn: false, afterSignOut: 401 });
+    await context.close();
+  });
+});
