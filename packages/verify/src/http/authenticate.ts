@@ -49,34 +49,28 @@ export type AuthenticationOutcome =
 
 interface NodeRequestLike {
   readonly method?: string | undefined;
-  readonly headersDistinct?: NodeJS.Dict<string[]>;
   readonly rawHeaders: readonly string[];
 }
 
 /**
- * Every value of a header in a node:http request. `headersDistinct` keeps repeats that `headers`
- * would drop; requests simulated by `light-my-request` (Fastify's `inject`) lack it, so fall back
- * to the raw name/value list, which both kinds have.
+ * Reads what the authenticator needs from a node:http request (node, Fastify, Express), in one
+ * pass over the raw header list: it keeps repeated fields (which `headers` would silently drop)
+ * and works for requests simulated by Fastify's `inject` too. Names are compared by length
+ * first, so most headers are passed over without being lower-cased.
  */
-function headerValues(request: NodeRequestLike, name: string): readonly string[] {
-  const distinct = request.headersDistinct?.[name];
-  if (distinct !== undefined) return distinct;
-  const values: string[] = [];
-  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
-    if (request.rawHeaders[i]?.toLowerCase() === name) values.push(request.rawHeaders[i + 1] ?? '');
-  }
-  return values;
-}
-
-/** Reads what the authenticator needs from a node:http request (node, Fastify, Express). */
 export function bearerRequestFrom(request: NodeRequestLike, url: string): BearerRequest {
-  return {
-    method: request.method ?? 'GET',
-    url,
-    authorization: headerValues(request, 'authorization'),
-    cookie: headerValues(request, 'cookie'),
-    csrfToken: headerValues(request, 'x-csrf-token'),
-  };
+  const authorization: string[] = [];
+  const cookie: string[] = [];
+  const csrfToken: string[] = [];
+  const raw = request.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] ?? '';
+    const value = raw[i + 1] ?? '';
+    if (name.length === 13 && name.toLowerCase() === 'authorization') authorization.push(value);
+    else if (name.length === 6 && name.toLowerCase() === 'cookie') cookie.push(value);
+    else if (name.length === 12 && name.toLowerCase() === 'x-csrf-token') csrfToken.push(value);
+  }
+  return { method: request.method ?? 'GET', url, authorization, cookie, csrfToken };
 }
 
 const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);

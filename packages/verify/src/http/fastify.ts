@@ -34,7 +34,8 @@ export function fastifyAuthenticate(
       request.auth = outcome.token;
       return;
     }
-    await reply
+    // Returning the reply tells Fastify the answer is sent and the route must not run.
+    return reply
       .code(outcome.failure.status)
       .headers(outcome.failure.headers)
       .send(outcome.failure.body);

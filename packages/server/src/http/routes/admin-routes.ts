@@ -11,7 +11,9 @@ const problemStatus = { invalid_email: 400, weak_password: 400, email_taken: 409
  */
 export async function adminRoutes(app: FastifyInstance, context: ServiceContext): Promise<void> {
   app.addHook('onRequest', async (request, reply) => {
-    await authenticateApiKey(context.storage, 'admin', request, reply);
+    // Returning the (already answered) reply stops the route from running.
+    if ((await authenticateApiKey(context.storage, 'admin', request, reply)) === undefined)
+      return reply;
   });
 
   app.post<{ Body: { email: string; password: string } }>(

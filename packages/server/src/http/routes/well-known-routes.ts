@@ -11,11 +11,9 @@ export async function wellKnownRoutes(
     return reply.header('cache-control', 'public, max-age=3600').send({
       issuer,
       jwks_uri: `${issuer}/.well-known/jwks.json`,
-      // Writ's first-party endpoints; the OAuth token/revocation/introspection endpoints will be
-      // listed here as they arrive.
-      token_endpoint_auth_methods_supported: ['none'],
+      // No authorization or token endpoint yet: the OAuth token, revocation (RFC 7009) and
+      // introspection endpoints are listed here as they arrive. Until then, nothing is claimed.
       response_types_supported: [],
-      grant_types_supported: ['refresh_token'],
       revocation_stream_endpoint: `${issuer}/revocations/stream`,
       revocation_snapshot_endpoint: `${issuer}/revocations`,
       token_signing_alg_values_supported: context.signer.algorithms(),
