@@ -139,6 +139,24 @@ describe('GET /revocations/stream', () => {
     }
   });
 
+  it('ends an open stream within a heartbeat once its consumer key is revoked', async () => {
+    const key = await service.addKey('consumer', 'short-lived');
+    const stream = await openSse(`${service.url}/revocations/stream`, {
+      authorization: `Bearer ${key}`,
+    });
+    try {
+      await stream.waitFor((e) => e.event === 'heartbeat');
+      await service.context.storage.revokeApiKey('consumer', 'short-lived', Date.now());
+      const outcome = await Promise.race([
+        stream.ended.then(() => 'ended'),
+        new Promise((r) => setTimeout(() => r('still open'), 2500)),
+      ]);
+      expect(outcome).toBe('ended');
+    } finally {
+      stream.close();
+    }
+  });
+
   it('refuses a stream without a consumer key', async () => {
     await expect(openSse(`${service.url}/revocations/stream`, {})).rejects.toThrow('401');
   });

@@ -9,6 +9,8 @@ export interface SseConnection {
   readonly events: SseEvent[];
   /** Resolves when an event matching `predicate` has arrived (or rejects after `timeoutMs`). */
   waitFor(predicate: (event: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>;
+  /** Resolves when the server ends the stream (or close() aborts it). */
+  readonly ended: Promise<void>;
   close(): void;
 }
 
@@ -23,7 +25,7 @@ export async function openSse(
   }
   const events: SseEvent[] = [];
   const waiters = new Set<() => void>();
-  void (async () => {
+  const ended = (async () => {
     const decoder = new TextDecoder();
     let buffer = '';
     try {
@@ -70,6 +72,7 @@ export async function openSse(
         if (!check()) waiters.add(check);
       });
     },
+    ended,
     close: () => controller.abort(),
   };
 }

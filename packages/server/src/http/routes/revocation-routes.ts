@@ -57,8 +57,8 @@ export async function revocationRoutes(
   );
 
   app.get<{ Querystring: { after?: string } }>('/revocations/stream', async (request, reply) => {
-    if ((await authenticateApiKey(context.storage, 'consumer', request, reply)) === undefined)
-      return reply;
+    const consumer = await authenticateApiKey(context.storage, 'consumer', request, reply);
+    if (consumer === undefined) return reply;
     const lastEventId = request.headers['last-event-id'];
     const after = parseCursor(typeof lastEventId === 'string' ? lastEventId : request.query.after);
     if (after === undefined) return sendError(reply, 400, 'invalid_request');
@@ -86,8 +86,17 @@ export async function revocationRoutes(
     const unsubscribe = context.notifier.subscribe((entries) =>
       live ? send(entries) : buffered.push(...entries),
     );
-    const heartbeat = () =>
-      raw.write(sseEvent('heartbeat', { cursor: lastSent, serverTime: nowSec(context) }));
+    // Each heartbeat also re-checks the consumer key, so revoking it ends its open streams
+    // within one heartbeat, not at the next reconnect.
+    const heartbeat = () => {
+      context.storage.findApiKeyByHash('consumer', consumer.keyHash).then(
+        (stillValid) => {
+          if (stillValid === undefined) end();
+          else raw.write(sseEvent('heartbeat', { cursor: lastSent, serverTime: nowSec(context) }));
+        },
+        () => end(),
+      );
+    };
     let timer: NodeJS.Timeout | undefined;
     const end = () => {
       unsubscribe();
