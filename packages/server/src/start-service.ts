@@ -7,6 +7,7 @@ import { createLocalNotifier, type RevocationNotifier } from './revocation/revoc
 import type { ServiceContext } from './service-context.ts';
 import { deriveCsrfKey } from './sessions/csrf.ts';
 import { openStorage } from './storage/open-storage.ts';
+import { pruneSignInThrottles } from './throttle/sign-in-throttle.ts';
 
 export interface RunningService {
   /** Where it listens, e.g. http://127.0.0.1:4000 */
@@ -50,10 +51,12 @@ export async function startService(
     csrfKey: deriveCsrfKey(config.masterKey),
   };
   const app = await buildApp(context, { logger: options.logger });
+  // Housekeeping: forgettable revocation entries and spent sign-in throttles.
   const prune = setInterval(() => {
-    storage
-      .pruneRevocations(Math.floor(now() / 1000))
-      .catch((error: unknown) => app.log.error({ error }, 'pruning the revocation log failed'));
+    Promise.all([
+      storage.pruneRevocations(Math.floor(now() / 1000)),
+      pruneSignInThrottles(storage, now()),
+    ]).catch((error: unknown) => app.log.error({ err: error }, 'pruning failed'));
   }, pruneEverySec * 1000);
   prune.unref();
   await app.listen({ host: config.host, port: config.port });

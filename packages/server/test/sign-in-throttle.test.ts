@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStorage } from '../src/storage/open-storage.ts';
 import type { Storage } from '../src/storage/storage.ts';
 import {
+  pruneSignInThrottles,
   recordSignInFailure,
   recordSignInSuccess,
   signInBlockedFor,
@@ -73,5 +74,31 @@ describe('sign-in throttling', () => {
     await recordSignInSuccess(storage, 'e@example.com', '10.0.0.5');
     await fail('e@example.com', '10.0.0.5', 5);
     expect(await signInBlockedFor(storage, 'e@example.com', '10.0.0.5', t0)).toBe(0);
+  });
+
+  it('forgets spent counters, but never one that still blocks', async () => {
+    const now = t0 + 60 * 60_000;
+    await storage.saveThrottle({
+      key: 'spent',
+      failures: 3,
+      blockedUntil: 0,
+      updatedAt: now - 20 * 60_000,
+    });
+    await storage.saveThrottle({
+      key: 'recent',
+      failures: 3,
+      blockedUntil: 0,
+      updatedAt: now - 60_000,
+    });
+    await storage.saveThrottle({
+      key: 'blocking',
+      failures: 40,
+      blockedUntil: now + 60_000,
+      updatedAt: now - 20 * 60_000,
+    });
+    await pruneSignInThrottles(storage, now);
+    expect(await storage.findThrottle('spent')).toBeUndefined();
+    expect(await storage.findThrottle('recent')).toBeDefined();
+    expect(await storage.findThrottle('blocking')).toBeDefined();
   });
 });

@@ -394,6 +394,15 @@ export class KyselyStorage implements Storage {
       .execute();
   }
 
+  async pruneThrottles(before: number, now: number): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('sign_in_throttles')
+      .where('updated_at', '<', before)
+      .where('blocked_until', '<=', now)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async deleteThrottle(key: string): Promise<void> {
     await this.#db.deleteFrom('sign_in_throttles').where('key', '=', key).execute();
   }

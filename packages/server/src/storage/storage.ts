@@ -62,6 +62,8 @@ export interface Storage {
   findThrottle(key: string): Promise<ThrottleRecord | undefined>;
   saveThrottle(throttle: ThrottleRecord): Promise<void>;
   deleteThrottle(key: string): Promise<void>;
+  /** Deletes throttles neither blocking nor updated since `before` (ms); returns how many. */
+  pruneThrottles(before: number, now: number): Promise<number>;
 
   /** Applies pending migrations. */
   migrate(): Promise<void>;

@@ -66,6 +66,14 @@ export async function recordSignInFailure(
   }
 }
 
+/**
+ * Forgets counters that no longer count (older than the window) and block nothing: otherwise an
+ * attacker typing endless made-up addresses would grow the table without bound.
+ */
+export function pruneSignInThrottles(storage: Storage, now: number): Promise<number> {
+  return storage.pruneThrottles(now - windowMs, now);
+}
+
 /** A correct password clears the account's own counters; the IP's stays (it may be spraying). */
 export async function recordSignInSuccess(
   storage: Storage,
