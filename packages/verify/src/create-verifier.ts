@@ -155,53 +155,90 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
   };
 
-  return {
+  /** Refuses with the one public error after telling `onReject` why. */
+  const refuse = (error: unknown): never => {
+    // Anything unexpected is refused like any bad token: a distinct answer would be an oracle.
+    resolved.onReject(
+      error instanceof Rejection ? { reason: error.reason } : { reason: 'internal_error', error },
+    );
+    throw new InvalidTokenError();
+  };
+
+  /**
+   * The cache-hit path, synchronous: every claim check, the revocation mirror and scopes, with no
+   * promise in between. `undefined` when the token is not cached (or the mirror has not loaded
+   * yet), and the caller takes the asynchronous path.
+   */
+  const verifyCached = (
+    token: unknown,
+    context: VerifyContext | undefined,
+  ): VerifiedToken | undefined => {
+    if (typeof token !== 'string' || token.length > resolved.maxTokenBytes) return undefined;
+    if (revocations !== undefined && !revocations.loaded) return undefined;
+    const nowMs = Date.now();
+    const cached = cache.get(token, nowMs) as CachedToken | undefined;
+    if (cached === undefined) return undefined;
+    try {
+      // A hit skips the signature only: every claim check runs again.
+      checkClaimShapes(cached.claims, claimsPolicy);
+      checkClaimTimes(cached.claims, claimsPolicy, nowMs / 1000);
+      revocations?.check(cached.claims, cached.header, nowMs);
+    } catch (error) {
+      refuse(error);
+    }
+    checkScopes(cached, context);
+    return cached.result;
+  };
+
+  const verifier: Verifier = {
     // Only the health view goes out: checking and closing stay the verifier's own business.
     revocations: revocations === undefined ? undefined : { state: () => revocations.state() },
     close: async () => {
       await revocations?.close();
     },
     async verify(token, context) {
+      const hit = verifyCached(token, context);
+      if (hit !== undefined) return hit;
       let entry: CachedToken;
       try {
         if (typeof token !== 'string') reject('malformed');
         // Length in UTF-16 units ≤ bytes, and non-ASCII tokens fail the alphabet check later.
         if (token.length > resolved.maxTokenBytes) reject('too_large');
         const nowMs = Date.now();
-        const cached = cache.get(token, nowMs) as CachedToken | undefined;
-        if (cached === undefined) {
-          entry = await verifySignatureAndShape(token, nowMs);
-        } else {
-          // A hit skips the signature only: every claim check runs again.
-          checkClaimShapes(cached.claims, claimsPolicy);
-          entry = cached;
-        }
+        entry = await verifySignatureAndShape(token, nowMs);
         checkClaimTimes(entry.claims, claimsPolicy, nowMs / 1000);
         if (revocations !== undefined) {
-          let checkedAtMs = nowMs;
           if (!revocations.loaded) {
             await revocations.firstLoad;
-            checkedAtMs = Date.now();
             // The wait can outlast the token.
-            checkClaimTimes(entry.claims, claimsPolicy, checkedAtMs / 1000);
-          } else if (cached === undefined) {
-            // The key lookup may have waited on the network: judge staleness as of the answer.
-            // A cache hit awaited nothing, so it keeps the one clock reading it has.
-            checkedAtMs = Date.now();
+            checkClaimTimes(entry.claims, claimsPolicy, Date.now() / 1000);
           }
-          revocations.check(entry.claims, entry.header, checkedAtMs);
+          // The key lookup or the first load may have waited on the network: judge staleness as
+          // of now.
+          revocations.check(entry.claims, entry.header, Date.now());
         }
       } catch (error) {
-        // Anything unexpected is refused like any bad token: a distinct answer would be an oracle.
-        resolved.onReject(
-          error instanceof Rejection
-            ? { reason: error.reason }
-            : { reason: 'internal_error', error },
-        );
-        throw new InvalidTokenError();
+        return refuse(error);
       }
       checkScopes(entry, context);
       return entry.result;
     },
   };
+  cachedPaths.set(verifier, verifyCached);
+  return verifier;
+}
+
+const cachedPaths = new WeakMap<
+  Verifier,
+  (token: unknown, context: VerifyContext | undefined) => VerifiedToken | undefined
+>();
+
+/**
+ * For the HTTP adapters: the verifier's synchronous cache-hit path, so a request whose token was
+ * verified before is authenticated without a promise. Not part of the public API.
+ */
+export function cachedVerification(
+  verifier: Verifier,
+): ((token: unknown, context: VerifyContext | undefined) => VerifiedToken | undefined) | undefined {
+  return cachedPaths.get(verifier);
 }

@@ -7,13 +7,28 @@ export interface VerifiedEntry {
   readonly expiresAtMs: number;
 }
 
+interface Slot {
+  readonly token: string;
+  readonly entry: VerifiedEntry;
+}
+
 /**
- * Tokens whose signature has already been checked, keyed by the whole token string, so a hit
- * means the exact bytes were verified before. Bounded, least recently used out first; an entry
- * is dropped once its token has expired.
+ * Characters of the signature that find a slot: 192 bits of it for every algorithm Writ accepts,
+ * so two tokens share a slot key only if they share those bits — and even then the full
+ * comparison below tells them apart.
+ */
+const slotKeyLength = 32;
+
+/**
+ * Tokens whose signature has already been checked. A hit means the exact token string was
+ * verified before: a slot is found by the token's last characters (part of its signature) and
+ * then the whole token is compared. Hashing 32 characters instead of the whole ~500-character
+ * token matters, because every request brings its token as a fresh string whose hash has never
+ * been computed. Bounded, least recently used out first; an entry is dropped once its token
+ * expired.
  */
 export class VerifiedTokenCache {
-  readonly #entries = new Map<string, VerifiedEntry>();
+  readonly #slots = new Map<string, Slot>();
   readonly #maxEntries: number;
 
   constructor(maxEntries: number) {
@@ -21,29 +36,31 @@ export class VerifiedTokenCache {
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#slots.size;
   }
 
   get(token: string, nowMs: number): VerifiedEntry | undefined {
-    const entry = this.#entries.get(token);
-    if (entry === undefined) return undefined;
-    this.#entries.delete(token);
-    if (entry.expiresAtMs <= nowMs) return undefined;
-    this.#entries.set(token, entry);
-    return entry;
+    const key = token.slice(-slotKeyLength);
+    const slot = this.#slots.get(key);
+    if (slot === undefined || slot.token !== token) return undefined;
+    this.#slots.delete(key);
+    if (slot.entry.expiresAtMs <= nowMs) return undefined;
+    this.#slots.set(key, slot);
+    return slot.entry;
   }
 
   set(token: string, entry: VerifiedEntry): void {
     if (this.#maxEntries === 0) return;
-    this.#entries.delete(token);
-    if (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    const key = token.slice(-slotKeyLength);
+    this.#slots.delete(key);
+    if (this.#slots.size >= this.#maxEntries) {
+      const oldest = this.#slots.keys().next();
+      if (oldest.done !== true) this.#slots.delete(oldest.value);
     }
-    this.#entries.set(token, entry);
+    this.#slots.set(key, { token, entry });
   }
 
   clear(): void {
-    this.#entries.clear();
+    this.#slots.clear();
   }
 }

@@ -4,7 +4,7 @@ import {
   InvalidTokenError,
   isScopeToken,
 } from '@writ/core';
-import type { VerifiedToken, Verifier } from '../create-verifier.ts';
+import { cachedVerification, type VerifiedToken, type Verifier } from '../create-verifier.ts';
 import { cookieValues, defaultAccessCookieName } from './cookies.ts';
 import { csrfMatches } from './csrf.ts';
 import { urlCarriesToken } from './url-token.ts';
@@ -113,7 +113,7 @@ function failure(
 export function createAuthenticator(
   verifier: Verifier,
   options: AuthenticateOptions = {},
-): (request: BearerRequest) => Promise<AuthenticationOutcome> {
+): (request: BearerRequest) => AuthenticationOutcome | Promise<AuthenticationOutcome> {
   const { realm } = options;
   if (realm !== undefined && !quotedStringSafe.test(realm)) {
     throw new ConfigurationError('realm must be printable ASCII without quotes or backslashes');
@@ -139,42 +139,57 @@ export function createAuthenticator(
     throw new ConfigurationError('cookie.name must be a cookie-name token (RFC 6265)');
   }
 
+  type TokenSource = 'header' | 'cookie-safe' | { readonly csrfToken: readonly string[] };
+
   /**
    * `source` says where the token came from: a header, or a cookie on a safe or unsafe request.
    * A token from a cookie must be a cookie-mode token (it carries a `csrf` claim), and an unsafe
    * request must prove it came from the app's own page by echoing the CSRF value bound into it.
    */
-  const verifyToken = async (
-    token: string,
-    source: 'header' | 'cookie-safe' | { readonly csrfToken: readonly string[] },
-  ): Promise<AuthenticationOutcome> => {
-    try {
-      const verified = await verifier.verify(token, context);
-      if (source !== 'header') {
-        const claim = verified.claims.csrf;
-        if (typeof claim !== 'string') return invalidToken;
-        if (source !== 'cookie-safe') {
-          const [presented, ...extra] = source.csrfToken;
-          if (presented === undefined || extra.length > 0 || !csrfMatches(presented, claim)) {
-            return csrfRefused;
-          }
+  const accepted = (verified: VerifiedToken, source: TokenSource): AuthenticationOutcome => {
+    if (source !== 'header') {
+      const claim = verified.claims.csrf;
+      if (typeof claim !== 'string') return invalidToken;
+      if (source !== 'cookie-safe') {
+        const [presented, ...extra] = source.csrfToken;
+        if (presented === undefined || extra.length > 0 || !csrfMatches(presented, claim)) {
+          return csrfRefused;
         }
       }
-      return { ok: true, token: verified };
-    } catch (error) {
-      if (error instanceof InsufficientScopeError) {
-        const scope = error.requiredScopes.join(' ');
-        return failure(403, challenge(realm, `error="insufficient_scope", scope="${scope}"`), {
-          error: 'insufficient_scope',
-          scope,
-        });
-      }
-      if (error instanceof InvalidTokenError) return invalidToken;
-      throw error;
     }
+    return { ok: true, token: verified };
   };
 
-  return async (request) => {
+  const refused = (error: unknown): AuthenticationOutcome => {
+    if (error instanceof InsufficientScopeError) {
+      const scope = error.requiredScopes.join(' ');
+      return failure(403, challenge(realm, `error="insufficient_scope", scope="${scope}"`), {
+        error: 'insufficient_scope',
+        scope,
+      });
+    }
+    if (error instanceof InvalidTokenError) return invalidToken;
+    throw error;
+  };
+
+  const fromCache = cachedVerification(verifier);
+
+  /** Synchronous when the token was verified before (most requests), a promise otherwise. */
+  const verifyToken = (
+    token: string,
+    source: TokenSource,
+  ): AuthenticationOutcome | Promise<AuthenticationOutcome> => {
+    let hit: VerifiedToken | undefined;
+    try {
+      hit = fromCache?.(token, context);
+    } catch (error) {
+      return refused(error);
+    }
+    if (hit !== undefined) return accepted(hit, source);
+    return verifier.verify(token, context).then((verified) => accepted(verified, source), refused);
+  };
+
+  return (request) => {
     if (urlCarriesToken(request.url)) return invalidRequest;
     const bearerHeaders = request.authorization.filter((value) => scheme.test(value));
     if (bearerHeaders.length === 0) {

@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import type { VerifiedToken, Verifier } from '../create-verifier.ts';
 import {
   type AuthenticateOptions,
+  type AuthenticationOutcome,
   bearerRequestFrom,
   createAuthenticator,
 } from './authenticate.ts';
@@ -23,7 +24,7 @@ export function expressAuthenticate(
 ): RequestHandler<Record<string, string>, unknown, unknown, unknown, WritLocals> {
   const authenticate = createAuthenticator(verifier, options);
   return (request, response, next) => {
-    authenticate(bearerRequestFrom(request, request.originalUrl)).then((outcome) => {
+    const finish = (outcome: AuthenticationOutcome): void => {
       if (outcome.ok) {
         response.locals.auth = outcome.token;
         next();
@@ -33,6 +34,15 @@ export function expressAuthenticate(
         .status(outcome.failure.status)
         .set(outcome.failure.headers)
         .send(outcome.failure.body);
-    }, next);
+    };
+    let outcome: AuthenticationOutcome | Promise<AuthenticationOutcome>;
+    try {
+      outcome = authenticate(bearerRequestFrom(request, request.originalUrl));
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (outcome instanceof Promise) outcome.then(finish, next);
+    else finish(outcome);
   };
 }

@@ -1,7 +1,8 @@
-import type { FastifyPluginAsync, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import type { VerifiedToken, Verifier } from '../create-verifier.ts';
 import {
   type AuthenticateOptions,
+  type AuthenticationOutcome,
   bearerRequestFrom,
   createAuthenticator,
 } from './authenticate.ts';
@@ -26,19 +27,32 @@ export interface WritFastifyOptions extends AuthenticateOptions {
 export function fastifyAuthenticate(
   verifier: Verifier,
   options?: AuthenticateOptions,
-): onRequestAsyncHookHandler {
+): onRequestHookHandler {
   const authenticate = createAuthenticator(verifier, options);
-  return async (request, reply) => {
-    const outcome = await authenticate(bearerRequestFrom(request.raw, request.url));
-    if (outcome.ok) {
-      request.auth = outcome.token;
+  // A callback hook, not an async one: a token verified before is authenticated synchronously,
+  // with no promise for Fastify to wait on.
+  return (request, reply, done) => {
+    const finish = (outcome: AuthenticationOutcome): void => {
+      if (outcome.ok) {
+        request.auth = outcome.token;
+        done();
+        return;
+      }
+      // Sending without calling done() ends the request here: the route never runs.
+      reply
+        .code(outcome.failure.status)
+        .headers(outcome.failure.headers)
+        .send(outcome.failure.body);
+    };
+    let outcome: AuthenticationOutcome | Promise<AuthenticationOutcome>;
+    try {
+      outcome = authenticate(bearerRequestFrom(request.raw, request.url));
+    } catch (error) {
+      done(error as Error);
       return;
     }
-    // Returning the reply tells Fastify the answer is sent and the route must not run.
-    return reply
-      .code(outcome.failure.status)
-      .headers(outcome.failure.headers)
-      .send(outcome.failure.body);
+    if (outcome instanceof Promise) outcome.then(finish, (error: Error) => done(error));
+    else finish(outcome);
   };
 }
 
