@@ -129,9 +129,10 @@ describe('GET /revocations/stream', () => {
         (e) =>
           e.event === 'heartbeat' &&
           stream.events.filter((x) => x.event === 'heartbeat').length >= 2,
-        2500,
+        4000,
       );
-      expect(Date.now() - start).toBeLessThan(2000);
+      // Configured at 1 s (the default is 5 s); generous for a loaded CI machine.
+      expect(Date.now() - start).toBeLessThan(3500);
       const beat = stream.events.filter((e) => e.event === 'heartbeat').at(-1);
       expect(beat?.data).toMatchObject({ cursor: await service.context.storage.revocationHead() });
     } finally {
