@@ -15,7 +15,10 @@ export const usage = `usage: writ <command>
   user add <email>           create a user; the password is read from the terminal or stdin
   admin-key add <name>       create an admin API key (printed once)
   consumer add <name>        create a consumer key for revocation mirrors (printed once)
-  consumer revoke <name>     revoke a consumer key
+  admin-key revoke <name>    revoke an admin API key
+  admin-key list             list active admin keys (names and creation dates, never the keys)
+  consumer revoke <name>     revoke a consumer key (its open revocation streams end)
+  consumer list              list active consumer keys
   master-key                 print a new random master key for WRIT_MASTER_KEY
   inspect <token|->          decode and lint a JWT without trusting it (see writ inspect --help)
 `;
@@ -148,13 +151,27 @@ export async function apiKeyAdd(
   }
 }
 
+export async function apiKeyList(io: CliIo, kind: ApiKeyKind): Promise<number> {
+  const settings = config(io);
+  if (settings === undefined) return 1;
+  const storage = await openStorage(settings.databaseUrl);
+  try {
+    for (const key of await storage.listApiKeys(kind)) {
+      io.stdout(`${key.name}\tcreated ${new Date(key.createdAt).toISOString()}`);
+    }
+    return 0;
+  } finally {
+    await storage.close();
+  }
+}
+
 export async function apiKeyRevoke(
   io: CliIo,
   kind: ApiKeyKind,
   name: string | undefined,
 ): Promise<number> {
   if (name === undefined) {
-    io.stderr('usage: writ consumer revoke <name>');
+    io.stderr(`usage: writ ${kind === 'admin' ? 'admin-key' : 'consumer'} revoke <name>`);
     return 2;
   }
   const settings = config(io);

@@ -2,7 +2,15 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runInspect } from '../inspect/run-inspect.ts';
-import { apiKeyAdd, apiKeyRevoke, masterKey, start, usage, userAdd } from './commands.ts';
+import {
+  apiKeyAdd,
+  apiKeyList,
+  apiKeyRevoke,
+  masterKey,
+  start,
+  usage,
+  userAdd,
+} from './commands.ts';
 import { type CliIo, processIo } from './io.ts';
 
 /** Dispatches `writ <command> …`; returns the exit code. */
@@ -21,6 +29,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return apiKeyAdd(io, 'consumer', arg);
     case 'consumer revoke':
       return apiKeyRevoke(io, 'consumer', arg);
+    case 'consumer list':
+      return apiKeyList(io, 'consumer');
+    case 'admin-key revoke':
+      return apiKeyRevoke(io, 'admin', arg);
+    case 'admin-key list':
+      return apiKeyList(io, 'admin');
     case 'master-key':
       return masterKey(io);
     case 'inspect':

@@ -353,6 +353,24 @@ export class KyselyStorage implements Storage {
     );
   }
 
+  async listApiKeys(kind: ApiKeyKind): Promise<ApiKeyRecord[]> {
+    const rows = await this.#db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('kind', '=', kind)
+      .where('revoked_at', 'is', null)
+      .orderBy('created_at', 'asc')
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      kind: row.kind,
+      name: row.name,
+      keyHash: row.key_hash,
+      createdAt: Number(row.created_at),
+      revokedAt: null,
+    }));
+  }
+
   async revokeApiKey(kind: ApiKeyKind, name: string, now: number): Promise<boolean> {
     const result = await this.#db
       .updateTable('api_keys')

@@ -58,6 +58,8 @@ export interface Storage {
   createApiKey(key: ApiKeyRecord): Promise<void>;
   findApiKeyByHash(kind: ApiKeyKind, keyHash: string): Promise<ApiKeyRecord | undefined>;
   revokeApiKey(kind: ApiKeyKind, name: string, now: number): Promise<boolean>;
+  /** Keys of a kind that are not revoked, oldest first (hashes included; never the keys). */
+  listApiKeys(kind: ApiKeyKind): Promise<ApiKeyRecord[]>;
 
   findThrottle(key: string): Promise<ThrottleRecord | undefined>;
   saveThrottle(throttle: ThrottleRecord): Promise<void>;

@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../src/cli/io.ts';
+import { runCli } from '../src/cli/main.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'writ-cli-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+/** An in-memory terminal: what the command printed, and what the user would type. */
+function terminal(typed = '') {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    env: { WRIT_DATA_DIR: dataDir, WRIT_MASTER_KEY: masterKey },
+    cwd: dataDir,
+    stdout: (line) => out.push(line),
+    stderr: (line) => err.push(line),
+    readSecret: async () => typed,
+    readStdin: async () => typed,
+  };
+  return { io, out, err };
+}
+const masterKey = randomBytes(32).toString('base64url');
+
+describe('the writ CLI', () => {
+  it('adds a user without ever printing the password', async () => {
+    const t = terminal('correct horse battery staple');
+    expect(await runCli(['user', 'add', 'cli@example.com'], t.io)).toBe(0);
+    expect(t.out.join('\n')).toMatch(/^created user usr_/);
+    expect([...t.out, ...t.err].join('\n')).not.toContain('correct horse');
+    const again = terminal('correct horse battery staple');
+    expect(await runCli(['user', 'add', 'cli@example.com'], again.io)).toBe(1);
+    expect(again.err.join('\n')).toContain('already exists');
+    const weak = terminal('short');
+    expect(await runCli(['user', 'add', 'weak@example.com'], weak.io)).toBe(1);
+    expect(weak.err.join('\n')).toContain('12 to 1024 characters');
+  });
+
+  it('creates, lists and revokes consumer and admin keys, showing a key only once', async () => {
+    for (const [command, prefix] of [
+      ['consumer', 'wck_'],
+      ['admin-key', 'wak_'],
+    ] as const) {
+      const added = terminal();
+      expect(await runCli([command, 'add', 'mirror-1'], added.io)).toBe(0);
+      expect(added.out[0]).toMatch(new RegExp(`^${prefix}[A-Za-z0-9_-]{43}$`));
+      const listed = terminal();
+      expect(await runCli([command, 'list'], listed.io)).toBe(0);
+      expect(listed.out.join('\n')).toMatch(/^mirror-1\tcreated \d{4}-/);
+      expect(listed.out.join('\n')).not.toContain(added.out[0]);
+      expect(await runCli([command, 'revoke', 'mirror-1'], terminal().io)).toBe(0);
+      const after = terminal();
+      await runCli([command, 'list'], after.io);
+      expect(after.out).toEqual([]);
+      expect(await runCli([command, 'revoke', 'mirror-1'], terminal().io)).toBe(1);
+    }
+  });
+
+  it('prints a fresh 32-byte master key', async () => {
+    const t = terminal();
+    expect(await runCli(['master-key'], t.io)).toBe(0);
+    expect(Buffer.from(t.out[0] ?? '', 'base64url')).toHaveLength(32);
+  });
+
+  it('answers an unknown command with the usage and exit code 2', async () => {
+    const t = terminal();
+    expect(await runCli(['frobnicate'], t.io)).toBe(2);
+    expect(t.err.join('\n')).toContain('usage: writ <command>');
+    expect(await runCli(['consumer', 'add', 'bad name!'], terminal().io)).toBe(2);
+  });
+});
