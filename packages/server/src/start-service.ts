@@ -25,6 +25,8 @@ export interface StartOptions {
 }
 
 const pruneEverySec = 60;
+/** How long a user's activity log reaches back. */
+const activityRetentionMs = 90 * 24 * 3600 * 1000;
 /** How long shutdown waits for requests in flight before cutting connections. */
 const drainDeadlineMs = 10_000;
 
@@ -51,11 +53,12 @@ export async function startService(
     csrfKey: deriveCsrfKey(config.masterKey),
   };
   const app = await buildApp(context, { logger: options.logger });
-  // Housekeeping: forgettable revocation entries and spent sign-in throttles.
+  // Housekeeping: forgettable revocation entries, spent sign-in throttles, old activity.
   const prune = setInterval(() => {
     Promise.all([
       storage.pruneRevocations(Math.floor(now() / 1000)),
       pruneSignInThrottles(storage, now()),
+      storage.pruneActivity(now() - activityRetentionMs),
     ]).catch((error: unknown) => app.log.error({ err: error }, 'pruning failed'));
   }, pruneEverySec * 1000);
   prune.unref();

@@ -148,4 +148,15 @@ describe('the SQLite storage', () => {
     expect(await storage.revokeApiKey('consumer', 'mirror', 2)).toBe(true);
     expect(await storage.findApiKeyByHash('consumer', 'h1')).toBeUndefined();
   });
+
+  it('prunes activity older than a cut-off and keeps the rest', async () => {
+    const session = await newSession();
+    const base = { userId: session.userId, sessionId: session.id, ip: '127.0.0.1', userAgent: 't' };
+    await storage.recordActivity({ ...base, type: 'sign_in', at: 1_000 });
+    await storage.recordActivity({ ...base, type: 'refresh', at: 5_000 });
+    expect(await storage.pruneActivity(2_000)).toBeGreaterThanOrEqual(1);
+    expect((await storage.listActivity(session.userId, 10)).map((a) => a.type)).toEqual([
+      'refresh',
+    ]);
+  });
 });

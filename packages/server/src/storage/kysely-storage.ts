@@ -319,6 +319,14 @@ export class KyselyStorage implements Storage {
     }));
   }
 
+  async pruneActivity(before: number): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('activity')
+      .where('at', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async createApiKey(key: ApiKeyRecord): Promise<void> {
     await this.#db
       .insertInto('api_keys')

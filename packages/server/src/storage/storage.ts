@@ -54,6 +54,8 @@ export interface Storage {
 
   recordActivity(activity: ActivityRecord): Promise<void>;
   listActivity(userId: string, limit: number): Promise<ActivityRecord[]>;
+  /** Deletes activity older than `before` (ms); returns how many. */
+  pruneActivity(before: number): Promise<number>;
 
   createApiKey(key: ApiKeyRecord): Promise<void>;
   findApiKeyByHash(kind: ApiKeyKind, keyHash: string): Promise<ApiKeyRecord | undefined>;
