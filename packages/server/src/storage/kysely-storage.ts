@@ -13,7 +13,13 @@ import type {
   ThrottleRecord,
   UserRecord,
 } from './records.ts';
-import type { Database, RevocationsTable, SessionsTable, UsersTable } from './schema.ts';
+import type {
+  ApiKeysTable,
+  Database,
+  RevocationsTable,
+  SessionsTable,
+  UsersTable,
+} from './schema.ts';
 import type { Storage } from './storage.ts';
 
 function toUser(row: Selectable<UsersTable>): UserRecord {
@@ -22,6 +28,17 @@ function toUser(row: Selectable<UsersTable>): UserRecord {
     email: row.email,
     passwordHash: row.password_hash,
     createdAt: Number(row.created_at),
+  };
+}
+
+function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    keyHash: row.key_hash,
+    createdAt: Number(row.created_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
   };
 }
 
@@ -349,16 +366,7 @@ export class KyselyStorage implements Storage {
       .where('key_hash', '=', keyHash)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    return (
-      row && {
-        id: row.id,
-        kind: row.kind,
-        name: row.name,
-        keyHash: row.key_hash,
-        createdAt: Number(row.created_at),
-        revokedAt: null,
-      }
-    );
+    return row && toApiKey(row);
   }
 
   async listApiKeys(kind: ApiKeyKind): Promise<ApiKeyRecord[]> {
@@ -369,14 +377,7 @@ export class KyselyStorage implements Storage {
       .where('revoked_at', 'is', null)
       .orderBy('created_at', 'asc')
       .execute();
-    return rows.map((row) => ({
-      id: row.id,
-      kind: row.kind,
-      name: row.name,
-      keyHash: row.key_hash,
-      createdAt: Number(row.created_at),
-      revokedAt: null,
-    }));
+    return rows.map(toApiKey);
   }
 
   async revokeApiKey(kind: ApiKeyKind, name: string, now: number): Promise<boolean> {

@@ -211,3 +211,24 @@ export function createAuthenticator(
     return verifyToken(match[1], 'header');
   };
 }
+
+/**
+ * Runs `finish` with the outcome as soon as it is known — at once for a token verified before,
+ * after the promise otherwise — and hands anything thrown to `fail`. For adapters whose
+ * frameworks take callbacks (Fastify hooks, Express middleware).
+ */
+export function settle(
+  authenticate: () => AuthenticationOutcome | Promise<AuthenticationOutcome>,
+  finish: (outcome: AuthenticationOutcome) => void,
+  fail: (error: Error) => void,
+): void {
+  let outcome: AuthenticationOutcome | Promise<AuthenticationOutcome>;
+  try {
+    outcome = authenticate();
+  } catch (error) {
+    fail(error as Error);
+    return;
+  }
+  if (outcome instanceof Promise) outcome.then(finish, fail);
+  else finish(outcome);
+}

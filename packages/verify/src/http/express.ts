@@ -5,6 +5,7 @@ import {
   type AuthenticationOutcome,
   bearerRequestFrom,
   createAuthenticator,
+  settle,
 } from './authenticate.ts';
 
 export type { AuthenticateOptions } from './authenticate.ts';
@@ -35,14 +36,6 @@ export function expressAuthenticate(
         .set(outcome.failure.headers)
         .send(outcome.failure.body);
     };
-    let outcome: AuthenticationOutcome | Promise<AuthenticationOutcome>;
-    try {
-      outcome = authenticate(bearerRequestFrom(request, request.originalUrl));
-    } catch (error) {
-      next(error);
-      return;
-    }
-    if (outcome instanceof Promise) outcome.then(finish, next);
-    else finish(outcome);
+    settle(() => authenticate(bearerRequestFrom(request, request.originalUrl)), finish, next);
   };
 }

@@ -5,6 +5,7 @@ import {
   type AuthenticationOutcome,
   bearerRequestFrom,
   createAuthenticator,
+  settle,
 } from './authenticate.ts';
 
 export type { AuthenticateOptions } from './authenticate.ts';
@@ -44,15 +45,7 @@ export function fastifyAuthenticate(
         .headers(outcome.failure.headers)
         .send(outcome.failure.body);
     };
-    let outcome: AuthenticationOutcome | Promise<AuthenticationOutcome>;
-    try {
-      outcome = authenticate(bearerRequestFrom(request.raw, request.url));
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
-    if (outcome instanceof Promise) outcome.then(finish, (error: Error) => done(error));
-    else finish(outcome);
+    settle(() => authenticate(bearerRequestFrom(request.raw, request.url)), finish, done);
   };
 }
 

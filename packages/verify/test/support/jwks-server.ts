@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { listenOnLoopback } from './listen.ts';
 
 /** How the server answers the next requests for its key set. Change it at any time with `set`. */
 export interface JwksResponse {
@@ -118,16 +118,9 @@ export async function startJwksServer(initial: Partial<JwksResponse> = {}): Prom
   };
 
   const start = async (): Promise<void> => {
-    const next = createServer(handle);
-    await new Promise<void>((resolve, reject) => {
-      next.once('error', reject);
-      next.listen(port, '127.0.0.1', () => {
-        next.off('error', reject);
-        resolve();
-      });
-    });
-    port = (next.address() as AddressInfo).port;
-    server = next;
+    const started = await listenOnLoopback(handle, port);
+    port = started.port;
+    server = started.server;
   };
 
   const stop = async (): Promise<void> => {

@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { RevocationCause, RevocationEntry, RevocationTarget } from '@writ/core';
+import { listenOnLoopback } from './listen.ts';
 
 /** What a log entry is made of, before the log gives it a cursor. */
 export interface EntryFields {
@@ -207,16 +207,9 @@ export async function startRevocationServer(
   };
 
   const start = async (): Promise<void> => {
-    const next = createServer(handle);
-    await new Promise<void>((resolve, reject) => {
-      next.once('error', reject);
-      next.listen(port, '127.0.0.1', () => {
-        next.off('error', reject);
-        resolve();
-      });
-    });
-    port = (next.address() as AddressInfo).port;
-    server = next;
+    const started = await listenOnLoopback(handle, port);
+    port = started.port;
+    server = started.server;
   };
 
   const stop = async (): Promise<void> => {
