@@ -138,7 +138,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const claims = checkClaimShapes(decodeJsonObject(segments.payload), claimsPolicy);
     const result = deepFreeze({ header, claims, scopes: parseScope(claims.scope) });
     const entry: CachedToken = { header, claims, result, expiresAtMs: claims.exp * 1000 };
-    if (entry.expiresAtMs > nowMs && generation === keyGeneration) cache.set(token, entry);
+    if (entry.expiresAtMs > nowMs && generation === keyGeneration) cache.set(token, entry, nowMs);
     return entry;
   };
 
