@@ -3,7 +3,8 @@
  * without authentication, both on one Fastify server in a child process, loaded by autocannon
  * from this process over loopback (two processes for two cores).
  *
- *   node_modules/.bin/node bench/verify/http.ts            # 3 rounds of 5 s runs (~1 min)
+ *   node_modules/.bin/node bench/verify/http.ts            # 5 rounds of 4 s runs (~1½ min)
+ *   node_modules/.bin/node bench/verify/http.ts --rounds 9 --seconds 3
  *   node_modules/.bin/node bench/verify/http.ts --quick    # 1 round of 2 s runs
  *
  * Each round runs every variant once, in a rotated order, each after a discarded 1 s warm-up;
@@ -21,10 +22,19 @@ import { createFixture } from './fixtures.ts';
 import type { ServerCommand, ServerMessage } from './http-server.ts';
 import { formatRate, formatRatio, median, padEnd, padStart, verdict } from './stats.ts';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+  },
+});
 const quick = args.quick === true;
-const rounds = quick ? 1 : 3;
-const durationSec = quick ? 2 : 5;
+const rounds = Number(args.rounds ?? (quick ? 1 : 5));
+const durationSec = Number(args.seconds ?? (quick ? 2 : 4));
+if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(durationSec) || durationSec < 1) {
+  throw new Error('--rounds and --seconds must be positive integers');
+}
 const warmupSec = 1;
 const connections = 32;
 

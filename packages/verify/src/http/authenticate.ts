@@ -243,18 +243,19 @@ export function createAuthenticator(
 }
 
 /**
- * Runs `finish` with the outcome as soon as it is known — at once for a token verified before,
- * after the promise otherwise — and hands anything thrown to `fail`. For adapters whose
- * frameworks take callbacks (Fastify hooks, Express middleware).
+ * Authenticates `request` and runs `finish` with the outcome as soon as it is known — at once for
+ * a token verified before, after the promise otherwise — and hands anything thrown to `fail`. For
+ * adapters whose frameworks take callbacks (Fastify hooks, Express middleware).
  */
 export function settle(
-  authenticate: () => AuthenticationOutcome | Promise<AuthenticationOutcome>,
+  authenticate: (request: BearerRequest) => AuthenticationOutcome | Promise<AuthenticationOutcome>,
+  request: BearerRequest,
   finish: (outcome: AuthenticationOutcome) => void,
   fail: (error: Error) => void,
 ): void {
   let outcome: AuthenticationOutcome | Promise<AuthenticationOutcome>;
   try {
-    outcome = authenticate();
+    outcome = authenticate(request);
   } catch (error) {
     fail(error as Error);
     return;

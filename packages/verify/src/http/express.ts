@@ -36,6 +36,6 @@ export function expressAuthenticate(
         .set(outcome.failure.headers)
         .send(outcome.failure.body);
     };
-    settle(() => authenticate(bearerRequestFrom(request, request.originalUrl)), finish, next);
+    settle(authenticate, bearerRequestFrom(request, request.originalUrl), finish, next);
   };
 }

@@ -45,7 +45,7 @@ export function fastifyAuthenticate(
         .headers(outcome.failure.headers)
         .send(outcome.failure.body);
     };
-    settle(() => authenticate(bearerRequestFrom(request.raw, request.url)), finish, done);
+    settle(authenticate, bearerRequestFrom(request.raw, request.url), finish, done);
   };
 }
 
