@@ -3,9 +3,9 @@
  * without authentication, both on one Fastify server in a child process, loaded by autocannon
  * from this process over loopback (two processes for two cores).
  *
- *   node_modules/.bin/node bench/verify/http.ts            # 5 rounds of 4 s runs (~1½ min)
+ *   node_modules/.bin/node bench/verify/http.ts            # 5 rounds of 4 s runs + 16 pairs (~2 min)
  *   node_modules/.bin/node bench/verify/http.ts --rounds 9 --seconds 3
- *   node_modules/.bin/node bench/verify/http.ts --quick    # 1 round of 2 s runs
+ *   node_modules/.bin/node bench/verify/http.ts --quick    # 1 round of 2 s runs, 4 pairs
  *
  * Each round runs every variant once, in a rotated order, each after a discarded 1 s warm-up;
  * medians are reported. The exit code is 0 whatever the target says.
@@ -20,13 +20,14 @@ import autocannon, { type AutocannonResult } from 'autocannon';
 import { foreignCores, markLoad, waitForQuiet } from './contention.ts';
 import { createFixture } from './fixtures.ts';
 import type { ServerCommand, ServerMessage } from './http-server.ts';
-import { formatRate, formatRatio, median, padEnd, padStart, verdict } from './stats.ts';
+import { formatRate, formatRatio, median, padEnd, padStart, quantile, verdict } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     seconds: { type: 'string' },
+    pairs: { type: 'string' },
   },
 });
 const quick = args.quick === true;
@@ -35,6 +36,9 @@ const durationSec = Number(args.seconds ?? (quick ? 2 : 4));
 if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(durationSec) || durationSec < 1) {
   throw new Error('--rounds and --seconds must be positive integers');
 }
+const pairs = Number(args.pairs ?? (quick ? 4 : 16));
+const pairSec = 1;
+if (!Number.isInteger(pairs) || pairs < 2) throw new Error('--pairs must be an integer ≥ 2');
 const warmupSec = 1;
 const connections = 32;
 
@@ -168,6 +172,8 @@ const variants: readonly Variant[] = [
   variant('openWithToken', 'GET /open/me, no auth, token sent anyway', '/open/me', true),
 ];
 
+const byId = (id: Variant['id']): Variant => variants.find((v) => v.id === id)!;
+
 async function load(target: Variant, seconds: number): Promise<AutocannonResult> {
   const result = await autocannon({
     url: `${base}${target.path}`,
@@ -188,7 +194,7 @@ console.log(
     `Fastify server in a child process, autocannon in this one; EdDSA token; ${connections} ` +
     `connections; ${rounds} round(s) of ${durationSec} s per variant after a ${warmupSec} s warm-up.`,
 );
-const totalSec = rounds * variants.length * (durationSec + warmupSec);
+const totalSec = rounds * variants.length * (durationSec + warmupSec) + pairs * 2 * pairSec;
 console.log(`about ${totalSec} s.\n`);
 
 // With-auth and no-auth always run back to back (their ratio is the target), in alternating order.
@@ -197,28 +203,48 @@ const orders: ReadonlyArray<readonly Variant['id'][]> = [
   ['uncached', 'openWithToken', 'open', 'cached'],
   ['open', 'cached', 'uncached', 'openWithToken'],
 ];
+interface Measurement {
+  readonly result: AutocannonResult;
+  readonly rate: number;
+  readonly serverUsedUs: number;
+  readonly serverElapsedMs: number;
+  readonly foreign: number;
+}
+
+async function measure(target: Variant, seconds: number): Promise<Measurement> {
+  const serverBefore = await serverCpu();
+  const loadMark = markLoad();
+  const result = await load(target, seconds);
+  const serverAfter = await serverCpu();
+  const serverUsedUs = serverAfter.usedUs - serverBefore.usedUs;
+  return {
+    result,
+    rate: result['2xx'] / result.duration,
+    serverUsedUs,
+    serverElapsedMs: serverAfter.atMs - serverBefore.atMs,
+    foreign: foreignCores(loadMark, serverUsedUs),
+  };
+}
+
 for (let round = 0; round < rounds; round++) {
   for (const id of orders[round % orders.length]!) {
     const target = variants.find((v) => v.id === id)!;
     await waitForQuiet(0.25, 3000);
     await load(target, warmupSec);
-    const serverBefore = await serverCpu();
-    const loadMark = markLoad();
     const benchBefore = process.cpuUsage();
     const benchStartMs = performance.now();
-    const result = await load(target, durationSec);
+    const { result, rate, serverUsedUs, serverElapsedMs, foreign } = await measure(
+      target,
+      durationSec,
+    );
     const benchUsed = process.cpuUsage(benchBefore);
     const benchElapsedMs = performance.now() - benchStartMs;
-    const serverAfter = await serverCpu();
-    const serverUsedUs = serverAfter.usedUs - serverBefore.usedUs;
-    const foreign = foreignCores(loadMark, serverUsedUs);
     target.foreign.push(foreign);
     target.cpuPerRequest.push(serverUsedUs / result['2xx']);
-    const rate = result['2xx'] / result.duration;
     target.rates.push(rate);
     target.p50.push(result.latency.p50);
     target.p99.push(result.latency.p99);
-    target.serverCpu.push(serverUsedUs / 10 / (serverAfter.atMs - serverBefore.atMs));
+    target.serverCpu.push(serverUsedUs / 10 / serverElapsedMs);
     target.benchCpu.push((benchUsed.user + benchUsed.system) / 10 / benchElapsedMs);
     console.log(
       `round ${round + 1}: ${padEnd(target.label, 46)} ${padStart(formatRate(rate), 7)} req/s, ` +
@@ -227,6 +253,33 @@ for (let round = 0; round < rounds; round++) {
     );
   }
 }
+
+// The target's own measurement: short runs of with-auth and no-auth back to back, in alternating
+// order, the ratio taken per pair. This VM's speed drifts by up to half between phases lasting
+// seconds, so runs seconds apart can land in different phases; a pair one second apart rarely
+// does, and the median over many pairs drops the ones that straddle a change.
+const pairRatios: number[] = [];
+const pairCpuRatios: number[] = [];
+console.log(`
+${pairs} pairs of ${pairSec} s runs, GET /me and GET /open/me back to back:`);
+for (let pair = 0; pair < pairs; pair++) {
+  await waitForQuiet(0.25, 3000);
+  const first = pair % 2 === 0 ? byId('cached') : byId('open');
+  const second = pair % 2 === 0 ? byId('open') : byId('cached');
+  const a = await measure(first, pairSec);
+  const b = await measure(second, pairSec);
+  const [withAuth, noAuth] = first.id === 'cached' ? [a, b] : [b, a];
+  pairRatios.push(withAuth.rate / noAuth.rate);
+  pairCpuRatios.push(
+    noAuth.serverUsedUs / noAuth.result['2xx'] / (withAuth.serverUsedUs / withAuth.result['2xx']),
+  );
+}
+console.log(
+  `  req/s ratios: ${[...pairRatios]
+    .sort((x, y) => x - y)
+    .map((r) => r.toFixed(2))
+    .join(' ')}`,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Report
@@ -238,8 +291,6 @@ const row = (cells: readonly string[]): string =>
       index === 0 ? padEnd(cell, widths[0]) : padStart(cell, widths[index] ?? 8),
     )
     .join(' ');
-const byId = (id: Variant['id']): Variant => variants.find((v) => v.id === id)!;
-const open = median(byId('open').rates);
 // Each round's with-auth run against that round's no-auth run (back to back), then the median.
 const pairedRatio = (id: Variant['id']): number =>
   median(byId(id).rates.map((rate, round) => rate / (byId('open').rates[round] ?? Number.NaN)));
@@ -281,15 +332,19 @@ console.log(
 );
 console.log(`JWKS downloads by the server: ${jwksFetches}`);
 
-const ratio = pairedRatio('cached');
-console.log(`\nTarget (ratios paired by round, then the median)`);
+const ratio = median(pairRatios);
+console.log(
+  `\nTarget (${pairs} back-to-back pairs of ${pairSec} s runs, ratio per pair, then the median)`,
+);
 console.log(
   `${verdict(ratio >= 0.85)}  with auth (cached) ≥ 0.85× no-auth: ${formatRatio(ratio)} ` +
-    `(medians ${formatRate(median(byId('cached').rates))} vs ${formatRate(open)} req/s)`,
+    `(interquartile ${formatRatio(quantile(pairRatios, 0.25))}–${formatRatio(quantile(pairRatios, 0.75))})`,
 );
-const cpuRatio = median(byId('open').cpuPerRequest) / median(byId('cached').cpuPerRequest);
 console.log(
-  `info  same ratio from server CPU per request (robust to neighbours): ${formatRatio(cpuRatio)}`,
+  `info  same ratio from server CPU per request, per pair: ${formatRatio(median(pairCpuRatios))}`,
+);
+console.log(
+  `info  the same ratio from the ${rounds} rounds above (runs up to 10 s apart): ${formatRatio(pairedRatio('cached'))}`,
 );
 console.log(`info  with auth (cacheSize 0): ${formatRatio(pairedRatio('uncached'))} of no-auth`);
 const checkingRatio =
