@@ -45,9 +45,19 @@ describe.each(Object.keys(adapterServers) as AdapterName[])('the %s adapter', (a
     expect(JSON.parse(response.body)).toEqual({ sub: 'usr_4f9a1c2e7b', scope: 'read write' });
   });
 
-  it('accepts the bearer scheme in any case', async () => {
-    const response = await get(url('/me'), { authorization: `bEaReR ${kit.valid}` });
-    expect(response.status).toBe(200);
+  it('accepts the bearer scheme in any case, and spaces around the token', async () => {
+    for (const authorization of [`bEaReR ${kit.valid}`, `Bearer   ${kit.valid}  `]) {
+      const response = await get(url('/me'), { authorization });
+      expect(response.status).toBe(200);
+    }
+  });
+
+  it('takes a scheme that only starts like Bearer for no token at all', async () => {
+    for (const authorization of [`BearerX ${kit.valid}`, `Bear ${kit.valid}`]) {
+      const response = await get(url('/me'), { authorization });
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+    }
   });
 
   it('answers every hostile token with a byte-identical 401', async () => {
@@ -67,7 +77,14 @@ describe.each(Object.keys(adapterServers) as AdapterName[])('the %s adapter', (a
   });
 
   it('answers a credential that is not even a token like any other bad token', async () => {
-    for (const authorization of ['Bearer', 'Bearer  ', 'Bearer a b', 'Bearer {"alg":"none"}']) {
+    for (const authorization of [
+      'Bearer',
+      'Bearer  ',
+      'Bearer a b',
+      'Bearer {"alg":"none"}',
+      `Bearer ${kit.valid} ${kit.valid}`,
+      `Bearer ${kit.valid}=`,
+    ]) {
       const response = await get(url('/me'), { authorization });
       expect(response.status).toBe(401);
       expect(response.headers['www-authenticate']).toBe(expectedInvalidToken.wwwAuthenticate);
