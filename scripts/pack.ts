@@ -7,7 +7,8 @@
  * types. That stops at `node_modules`: Node refuses to strip types there, and Node 22 before
  * 22.18 does not strip them at all. So what is published is compiled: each package is built with
  * `tsc -p tsconfig.build.json` into `dist/` (JavaScript, declarations, source maps), staged with
- * a package.json whose `exports` and `bin` point at `dist/`, and packed with `npm pack`.
+ * a package.json whose `exports` and `bin` point at `dist/`, its README and the repository's
+ * LICENSE, and packed with `npm pack`.
  * Prints the tarball paths, one per line.
  */
 import { execFileSync } from 'node:child_process';
@@ -74,6 +75,8 @@ export function packAll(outDir: string): string[] {
       mkdirSync(stage);
       cpSync(join(packageDir, 'dist'), join(stage, 'dist'), { recursive: true });
       cpSync(join(packageDir, 'src'), join(stage, 'src'), { recursive: true });
+      cpSync(join(packageDir, 'README.md'), join(stage, 'README.md'));
+      cpSync(join(root, 'LICENSE'), join(stage, 'LICENSE'));
       const manifest = JSON.parse(
         readFileSync(join(packageDir, 'package.json'), 'utf8'),
       ) as Manifest;

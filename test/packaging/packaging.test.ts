@@ -98,6 +98,12 @@ describe('the published packages', () => {
         expect(existsSync(join(packageDir, target.types))).toBe(true);
       }
       expect(manifest.devDependencies).toBeUndefined();
+      expect(manifest.license).toBe('Apache-2.0');
+      const installed = join(consumerDir, 'node_modules', '@writ', name);
+      expect(readFileSync(join(installed, 'LICENSE'), 'utf8')).toContain('Apache License');
+      expect(readFileSync(join(installed, 'README.md'), 'utf8')).toMatch(
+        new RegExp(`^# @writ/${name}`),
+      );
     }
     expect(manifestOf('server').bin).toEqual({ writ: './dist/cli/main.js' });
   });
