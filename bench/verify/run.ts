@@ -682,6 +682,14 @@ for (const alg of ['EdDSA', 'ES256'] as const) {
     `${alg} one at a time latency ≤ 1.7× floor: ${latencyRatio.toFixed(2)}× ` +
       `(${(1e6 / seq).toFixed(1)} µs vs ${(1e6 / floor).toFixed(1)} µs)`,
   );
+  // What the signature step through jose allows, for comparison: jose.jwtVerify on the same
+  // token in the same rounds.
+  console.log(
+    `info  ${alg} jose.jwtVerify, for comparison: ${formatRatio(ratioOf(alg, 'concurrent', 'jose'))} ` +
+      `with ${inFlight} in flight, ${latencyRatioOf(alg, 'jose').toFixed(2)}× latency; ` +
+      `node:crypto's threadpool path: ${formatRatio(ratioOf(alg, 'concurrent', 'floorAsync'))}, ` +
+      `${latencyRatioOf(alg, 'floorAsync').toFixed(2)}× latency`,
+  );
   const lookupNs = 1e9 / rateOf(alg, 'sequential', 'lookup');
   const verifyNs = 1e9 / seq;
   const share = (lookupNs / verifyNs) * 100;
