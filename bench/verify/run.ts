@@ -2,7 +2,7 @@
  * Verification throughput: @writ/verify against jose, fast-jwt, jsonwebtoken and the synchronous
  * node:crypto floor, for EdDSA, ES256, RS256 and HS256, one at a time and with 32 in flight.
  *
- *   node_modules/.bin/node bench/verify/run.ts            # full run (2–2½ min on 2 cores)
+ *   node_modules/.bin/node bench/verify/run.ts            # full run (3–3½ min on 2 cores)
  *   node_modules/.bin/node bench/verify/run.ts --quick    # one short round, for smoke runs
  *
  * Every contender runs in this one process, interleaved: in each round every (algorithm, mode,
@@ -393,6 +393,11 @@ interface Case {
   /** CPU time per call on the main thread, and in the whole process (threadpool included), µs. */
   readonly mainCpu: number[];
   readonly allCpu: number[];
+  /**
+   * The floor's rate (same algorithm) in a short segment timed just before each kept sample: the
+   * ratio to the floor is taken against it, so both sides see the machine in the same state.
+   */
+  readonly adjacentFloor: number[];
   importCalls: number;
 }
 
@@ -442,11 +447,14 @@ async function runCase(entry: Case, ms: number): Promise<void> {
     const patient = performance.now() < patienceEndsMs;
     if (patient) waitedMs += await waitForQuiet(foreignLimitCores, 1500);
     const mark = markLoad();
+    const floorCase = entry.contender.id === 'floor' ? undefined : floorOf(entry.alg);
+    const floor = floorCase === undefined ? undefined : await timeOnce(floorCase, ms / 2);
     const measured = await timeOnce(entry, ms);
     const foreign = foreignCores(mark);
     const clean = foreign <= foreignLimitCores;
     if (clean || attempt >= maxAttempts || !patient) {
       if (!clean) loadedSegments++;
+      entry.adjacentFloor.push(floor?.rate ?? measured.rate);
       entry.samples.push(measured.rate);
       entry.foreign.push(foreign);
       entry.mainCpu.push(measured.mainCpu);
@@ -506,6 +514,7 @@ for (const fixture of fixtures) {
         foreign: [],
         mainCpu: [],
         allCpu: [],
+        adjacentFloor: [],
         importCalls: 0,
       };
       cases.push(entry);
@@ -514,7 +523,11 @@ for (const fixture of fixtures) {
   }
 }
 
-const expectedSec = Math.round((cases.length * (warmupMs + rounds * segmentMs)) / 1000);
+function floorOf(alg: BenchAlgorithm): Case | undefined {
+  return caseByKey.get(caseKey(alg, 'sequential', 'floor'));
+}
+
+const expectedSec = Math.round((cases.length * (warmupMs + rounds * segmentMs * 1.5)) / 1000);
 console.log(`${cases.length} cases; about ${expectedSec} s without reruns.\n`);
 
 const roundsStartMs = performance.now();
@@ -522,7 +535,7 @@ for (const entry of cases) await timeOnce(entry, warmupMs);
 const warmupImports = cases.map((entry) => entry.importCalls);
 for (const entry of cases) entry.importCalls = 0;
 // Waiting and reruns stop after half the planned time: at worst the run takes 1.5× as long.
-patienceEndsMs = performance.now() + (cases.length * rounds * segmentMs) / 2;
+patienceEndsMs = performance.now() + (cases.length * rounds * segmentMs * 1.5) / 2;
 for (let round = 0; round < rounds; round++) {
   for (const entry of rotate(cases, round * Math.ceil(cases.length / rounds))) {
     await runCase(entry, segmentMs);
@@ -545,15 +558,14 @@ const rateOf = (alg: BenchAlgorithm, mode: Mode, id: ContenderId): number => {
   return entry === undefined ? Number.NaN : median(entry.samples);
 };
 /**
- * Ratio to the floor, paired by round: each round's sample against the floor's sample of the same
- * round (taken seconds apart), then the median of those ratios. A neighbour's burst then moves
- * both sides of a ratio instead of only one.
+ * Ratio to the floor, paired: each sample against the floor's rate timed just before it, then the
+ * median of those ratios. This machine's speed drifts between phases lasting seconds; a floor
+ * timed in the same phase moves with the sample instead of against it.
  */
 const pairedRatios = (alg: BenchAlgorithm, mode: Mode, id: ContenderId): number[] => {
   const entry = caseByKey.get(caseKey(alg, mode, id));
-  const floor = caseByKey.get(caseKey(alg, 'sequential', 'floor'));
-  if (entry === undefined || floor === undefined) return [];
-  return entry.samples.map((sample, round) => sample / (floor.samples[round] ?? Number.NaN));
+  if (entry === undefined) return [];
+  return entry.samples.map((sample, index) => sample / (entry.adjacentFloor[index] ?? Number.NaN));
 };
 const ratioOf = (alg: BenchAlgorithm, mode: Mode, id: ContenderId): number =>
   median(pairedRatios(alg, mode, id));
@@ -637,8 +649,8 @@ console.log(
     `included), with ${inFlight} in flight (one at a time for synchronous contenders).`,
 );
 console.log(
-  '×floor: ratio to the one-core synchronous floor of the same algorithm, taken per round and ' +
-    'then the median; ' +
+  '×floor: ratio to the one-core synchronous floor of the same algorithm, each sample against ' +
+    'the floor timed just before it, then the median; ' +
     '±%: half the interquartile range over the rounds, as % of the median.',
 );
 
