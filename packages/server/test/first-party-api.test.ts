@@ -128,6 +128,21 @@ describe('sign-in', () => {
     }
     expect(ghost).toEqual(statuses);
   });
+
+  it('counts concurrent guesses before checking them: a burst cannot outrun the throttle', async () => {
+    await service.addUser('burst@example.com', password);
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const response = await call(base(), 'POST', '/auth/sign-in', {
+          body: { email: 'burst@example.com', password: 'guess guess guess' },
+        });
+        return response.status;
+      }),
+    );
+    // 5 free failures, and the sixth admitted before the backoff starts.
+    expect(statuses.filter((status) => status === 401)).toHaveLength(6);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(14);
+  });
 });
 
 describe('refresh', () => {

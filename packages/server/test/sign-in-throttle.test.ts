@@ -5,10 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStorage } from '../src/storage/open-storage.ts';
 import type { Storage } from '../src/storage/storage.ts';
 import {
+  admitSignInAttempt,
   pruneSignInThrottles,
   recordSignInFailure,
   recordSignInSuccess,
   signInBlockedFor,
+  signInSucceeded,
 } from '../src/throttle/sign-in-throttle.ts';
 
 let dir: string;
@@ -74,6 +76,17 @@ describe('sign-in throttling', () => {
     await recordSignInSuccess(storage, 'e@example.com', '10.0.0.5');
     await fail('e@example.com', '10.0.0.5', 5);
     expect(await signInBlockedFor(storage, 'e@example.com', '10.0.0.5', t0)).toBe(0);
+  });
+
+  it('counts an admitted attempt at once, and takes it back from the address when it succeeds', async () => {
+    for (let i = 0; i < 6; i++) {
+      expect(await admitSignInAttempt(storage, 'f@example.com', '10.0.0.6', t0)).toBe(0);
+    }
+    expect(await admitSignInAttempt(storage, 'f@example.com', '10.0.0.6', t0)).toBe(1000);
+    expect((await storage.findThrottle('ip:10.0.0.6'))?.failures).toBe(6);
+    await signInSucceeded(storage, 'f@example.com', '10.0.0.6');
+    expect(await signInBlockedFor(storage, 'f@example.com', '10.0.0.6', t0)).toBe(0);
+    expect((await storage.findThrottle('ip:10.0.0.6'))?.failures).toBe(5);
   });
 
   it('forgets spent counters, but never one that still blocks', async () => {

@@ -2,11 +2,7 @@ import { verifyPassword } from '../crypto/password.ts';
 import { randomId } from '../crypto/random.ts';
 import type { RequestOrigin, ServiceContext } from '../service-context.ts';
 import type { SessionMode, SessionRecord } from '../storage/records.ts';
-import {
-  recordSignInFailure,
-  recordSignInSuccess,
-  signInBlockedFor,
-} from '../throttle/sign-in-throttle.ts';
+import { admitSignInAttempt, signInSucceeded } from '../throttle/sign-in-throttle.ts';
 import { normaliseEmail } from '../users/email.ts';
 import { type IssuedTokens, issueTokens } from './issue-tokens.ts';
 
@@ -27,7 +23,7 @@ export async function signIn(
 ): Promise<SignInResult> {
   const { storage, config } = context;
   const email = normaliseEmail(input.email);
-  const blockedMs = await signInBlockedFor(storage, email, origin.ip, context.now());
+  const blockedMs = await admitSignInAttempt(storage, email, origin.ip, context.now());
   if (blockedMs > 0)
     return { ok: false, error: 'throttled', retryAfterSec: Math.ceil(blockedMs / 1000) };
 
@@ -35,23 +31,21 @@ export async function signIn(
   const passwordOk = await verifyPassword(user?.passwordHash, input.password);
   const now = context.now();
   if (user === undefined || !passwordOk) {
-    await storage.transaction(async (tx) => {
-      await recordSignInFailure(tx, email, origin.ip, now);
-      if (user !== undefined) {
-        await tx.recordActivity({
-          userId: user.id,
-          sessionId: null,
-          type: 'sign_in_failed',
-          at: now,
-          ...origin,
-        });
-      }
-    });
+    // The failure was counted when the attempt was admitted.
+    if (user !== undefined) {
+      await storage.recordActivity({
+        userId: user.id,
+        sessionId: null,
+        type: 'sign_in_failed',
+        at: now,
+        ...origin,
+      });
+    }
     return { ok: false, error: 'invalid_credentials' };
   }
 
   return storage.transaction(async (tx) => {
-    await recordSignInSuccess(tx, email, origin.ip);
+    await signInSucceeded(tx, email, origin.ip);
     const session: SessionRecord = {
       id: randomId('ses'),
       userId: user.id,

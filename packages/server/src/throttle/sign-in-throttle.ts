@@ -35,6 +35,11 @@ function keysFor(email: string, ip: string): Array<[Rule, string]> {
   ];
 }
 
+function blockMsFor(rule: Rule, failures: number): number {
+  const over = failures - rule.freeFailures;
+  return over <= 0 ? 0 : Math.min(rule.maxBlockMs, 1000 * 2 ** Math.min(over - 1, 30));
+}
+
 /** Milliseconds until the attempt may be made, or 0 when it may be made now. */
 export async function signInBlockedFor(
   storage: Storage,
@@ -60,10 +65,50 @@ export async function recordSignInFailure(
     const record = await storage.findThrottle(key);
     const failures =
       record === undefined || now - record.updatedAt > windowMs ? 1 : record.failures + 1;
-    const over = failures - rule.freeFailures;
-    const blockMs = over <= 0 ? 0 : Math.min(rule.maxBlockMs, 1000 * 2 ** Math.min(over - 1, 30));
-    await storage.saveThrottle({ key, failures, blockedUntil: now + blockMs, updatedAt: now });
+    await storage.saveThrottle({
+      key,
+      failures,
+      blockedUntil: now + blockMsFor(rule, failures),
+      updatedAt: now,
+    });
   }
+}
+
+/**
+ * Admits a sign-in attempt, or says how long it must wait. An admitted attempt is counted as a
+ * failure at once, in the same transaction as the check: counted only after the (slow) password
+ * check, any number of concurrent guesses would all pass the check before the first was counted.
+ * `signInSucceeded` takes the count back.
+ */
+export function admitSignInAttempt(
+  storage: Storage,
+  email: string,
+  ip: string,
+  now: number,
+): Promise<number> {
+  return storage.transaction(async (tx) => {
+    const wait = await signInBlockedFor(tx, email, ip, now);
+    if (wait <= 0) await recordSignInFailure(tx, email, ip, now);
+    return wait;
+  });
+}
+
+/**
+ * After an admitted attempt proved the password right: the account's counters are cleared, and
+ * the address's keeps every failure but this attempt.
+ */
+export async function signInSucceeded(storage: Storage, email: string, ip: string): Promise<void> {
+  await recordSignInSuccess(storage, email, ip);
+  const [rule, key] = keysFor(email, ip).find(([candidate]) => candidate === rules.ip) ?? [];
+  if (rule === undefined || key === undefined) return;
+  const record = await storage.findThrottle(key);
+  if (record === undefined) return;
+  const failures = Math.max(0, record.failures - 1);
+  await storage.saveThrottle({
+    ...record,
+    failures,
+    blockedUntil: record.updatedAt + blockMsFor(rule, failures),
+  });
 }
 
 /**
