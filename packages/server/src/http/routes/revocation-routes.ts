@@ -98,7 +98,9 @@ export async function revocationRoutes(
       );
     };
     let timer: NodeJS.Timeout | undefined;
+    let ended = false;
     const end = () => {
+      ended = true;
       unsubscribe();
       clearInterval(timer);
       openStreams.delete(end);
@@ -107,7 +109,7 @@ export async function revocationRoutes(
     openStreams.add(end);
     raw.on('close', end);
 
-    for (;;) {
+    while (!ended) {
       const page = await context.storage.listRevocationsAfter(
         lastSent,
         pageLimitDefault,
@@ -116,6 +118,8 @@ export async function revocationRoutes(
       send(page);
       if (page.length < pageLimitDefault) break;
     }
+    // A consumer that went away while the backlog was read must not leave a heartbeat behind.
+    if (ended) return;
     send(buffered.sort((a, b) => a.cursor - b.cursor));
     live = true;
     heartbeat();
