@@ -34,8 +34,10 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeyResolver {
   let index: KeyIndex | undefined;
   let freshUntilMs = 0;
   let lastAttemptMs = Number.NEGATIVE_INFINITY;
-  let retryDelaySec = initialRetryDelaySec;
   let failures = 0;
+  /** How long a failed first download is not retried: doubling with each failure, up to the cooldown. */
+  const retryDelaySec = (): number =>
+    Math.min(options.cooldownSec, initialRetryDelaySec * 2 ** Math.max(0, failures - 1));
   /** Last download caused by an unknown `kid`: only those are limited by the cooldown. */
   let lastKidRefetchMs = Number.NEGATIVE_INFINITY;
   let inflight: Promise<void> | undefined;
@@ -58,24 +60,22 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeyResolver {
         ) {
           throw new JwksFetchError('answer is not a JSON Web Key Set');
         }
-        const next = await buildKeyIndex(fetched.body, options.algorithms);
+        const next = await buildKeyIndex(body, options.algorithms);
         const maxAge = Math.min(
           options.maxMaxAgeSec,
           Math.max(options.minMaxAgeSec, fetched.maxAgeSec ?? options.defaultMaxAgeSec),
         );
-        const published = JSON.stringify(fetched.body);
+        const published = JSON.stringify(body);
         const changed = index !== undefined && published !== lastPublished;
         lastPublished = published;
         index = next;
         freshUntilMs = Date.now() + maxAge * 1000;
         failures = 0;
-        retryDelaySec = initialRetryDelaySec;
         // Any change may have withdrawn or replaced a key, so tokens verified with it must be
         // judged again.
         if (changed) for (const listener of replacedListeners) listener();
       } catch (error) {
         failures++;
-        retryDelaySec = Math.min(options.cooldownSec, initialRetryDelaySec * 2 ** (failures - 1));
         options.onFetchError(error);
       } finally {
         inflight = undefined;
@@ -88,7 +88,7 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeyResolver {
 
   const resolveLoaded = async (kid: string | undefined, alg: JwsAlgorithm): Promise<CryptoKey> => {
     if (index === undefined) {
-      if (inflight === undefined && sinceLastAttemptSec() < retryDelaySec) {
+      if (inflight === undefined && sinceLastAttemptSec() < retryDelaySec()) {
         reject('key_set_unavailable');
       }
       await refresh();
@@ -117,7 +117,7 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeyResolver {
       if (
         Date.now() >= freshUntilMs &&
         inflight === undefined &&
-        sinceLastAttemptSec() >= retryDelaySec
+        sinceLastAttemptSec() >= retryDelaySec()
       ) {
         void refresh();
       }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** A random identifier with a type prefix, e.g. `usr_…`: 128 random bits, never sequential. */
 export function randomId(prefix: 'usr' | 'ses' | 'key' | 'api'): string {
@@ -21,11 +21,4 @@ export function randomTokenId(): string {
  */
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('base64url');
-}
-
-/** Compares two strings in time independent of where they differ. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const left = createHash('sha256').update(a, 'utf8').digest();
-  const right = createHash('sha256').update(b, 'utf8').digest();
-  return timingSafeEqual(left, right);
 }

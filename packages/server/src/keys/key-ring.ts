@@ -74,10 +74,6 @@ export class KeyRing implements Signer {
     );
   }
 
-  get activeKid(): string {
-    return this.#active.kid;
-  }
-
   async sign(request: SignRequest): Promise<string> {
     return new SignJWT({ ...request.claims })
       .setProtectedHeader({ alg: this.#active.alg, typ: request.typ, kid: this.#active.kid })

@@ -1,4 +1,5 @@
 import { TokenKind } from '@writ/core';
+import { csrfClaimFor } from '@writ/verify';
 import { hashSecret, randomSecret, randomTokenId } from '../crypto/random.ts';
 import type { ServiceContext } from '../service-context.ts';
 import type { SessionRecord } from '../storage/records.ts';
@@ -46,7 +47,7 @@ export async function issueTokens(
       sid: session.id,
       scope: firstPartyScope,
       client_id: firstPartyClientId,
-      ...(csrfToken === undefined ? {} : { csrf: hashSecret(csrfToken) }),
+      ...(csrfToken === undefined ? {} : { csrf: csrfClaimFor(csrfToken) }),
     },
   });
   return { accessToken, expiresIn: ttl, refreshToken, csrfToken };

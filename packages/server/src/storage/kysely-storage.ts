@@ -114,15 +114,6 @@ export class KyselyStorage implements Storage {
     return row && toUser(row);
   }
 
-  async findUserById(id: string): Promise<UserRecord | undefined> {
-    const row = await this.#db
-      .selectFrom('users')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return row && toUser(row);
-  }
-
   async createSession(session: SessionRecord): Promise<void> {
     await this.#db
       .insertInto('sessions')

@@ -23,7 +23,6 @@ export interface Storage {
 
   createUser(user: UserRecord): Promise<void>;
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
-  findUserById(id: string): Promise<UserRecord | undefined>;
 
   createSession(session: SessionRecord): Promise<void>;
   findSession(id: string): Promise<SessionRecord | undefined>;

@@ -12,10 +12,6 @@ export interface ForgetItem<T> {
 export class ForgetQueue<T> {
   readonly #heap: Array<ForgetItem<T>> = [];
 
-  get size(): number {
-    return this.#heap.length;
-  }
-
   push(forgetAfter: number, item: T): void {
     const heap = this.#heap;
     heap.push({ forgetAfter, item });

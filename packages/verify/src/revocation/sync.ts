@@ -1,4 +1,4 @@
-import { type BackoffPolicy, backoffDelayMs, defaultBackoff } from './backoff.ts';
+import { backoffDelayMs, defaultBackoff } from './backoff.ts';
 import type { RevocationMirror } from './mirror.ts';
 import {
   fetchSnapshotPage,
@@ -19,7 +19,6 @@ export interface RevocationSyncOptions {
    */
   readonly idleTimeoutMs: number;
   readonly onError: (error: unknown) => void;
-  readonly backoff?: BackoffPolicy;
 }
 
 /**
@@ -84,7 +83,7 @@ export class RevocationSync {
         if (this.#closed) return;
         this.#options.onError(error);
       }
-      await this.#sleep(backoffDelayMs(this.#attempt++, this.#options.backoff ?? defaultBackoff));
+      await this.#sleep(backoffDelayMs(this.#attempt++, defaultBackoff));
     }
   }
 
