@@ -4,7 +4,7 @@
  */
 import type { AccessTokenClaims, JoseHeader, RevocationEntry } from '@writ/core';
 import { RevocationMirror } from '../../packages/verify/src/revocation/mirror.ts';
-import { median } from './stats.ts';
+import { median } from '../verify/stats.ts';
 
 const entries = 100_000;
 const gc = (globalThis as { gc?: () => void }).gc;

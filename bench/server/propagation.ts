@@ -14,7 +14,7 @@ import {
   startProcess,
   waitUntilHealthy,
 } from '../../packages/server/test/support/processes.ts';
-import { percentile, verdict } from './stats.ts';
+import { percentile, verdict } from '../verify/stats.ts';
 
 const quick = process.argv.includes('--quick');
 const iterations = quick ? 10 : 100;

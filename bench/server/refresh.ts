@@ -4,7 +4,7 @@
  * activity) committed with synchronous=FULL, plus signing a new access token.
  */
 import { refresh } from '../../packages/server/src/sessions/refresh.ts';
-import { median } from './stats.ts';
+import { median } from '../verify/stats.ts';
 import { startTempService } from './temp-service.ts';
 
 const quick = process.argv.includes('--quick');

@@ -1,4 +1,4 @@
-/** Small helpers shared by the verify benchmarks. */
+/** Small helpers shared by the benchmarks. */
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
@@ -44,4 +44,12 @@ export function padStart(text: string, width: number): string {
 
 export function verdict(pass: boolean): string {
   return pass ? 'PASS' : 'FAIL';
+}
+
+/** Percentile (0..100) by nearest rank: always one of the samples, as latency percentiles are quoted. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] ?? Number.NaN;
 }
