@@ -54,8 +54,9 @@ export async function fetchJwks(uri: URL, limits: JwksFetchLimits): Promise<Fetc
   let body: unknown;
   try {
     body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (cause) {
-    throw new JwksFetchError('key set is not JSON', { cause });
+  } catch {
+    // No cause: V8's parse errors quote the body, and this error reaches logs.
+    throw new JwksFetchError('key set is not JSON');
   }
   return { body, maxAgeSec: parseMaxAge(response.headers.get('cache-control')) };
 }

@@ -94,8 +94,9 @@ export async function fetchSnapshotPage(
   }
   try {
     return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (cause) {
-    throw new RevocationSyncError('snapshot page is not JSON', { cause });
+  } catch {
+    // No cause: V8's parse errors quote the body (revocation entries), and this error reaches logs.
+    throw new RevocationSyncError('snapshot page is not JSON');
   }
 }
 
