@@ -23,6 +23,19 @@ export type JwsAlgorithm = AsymmetricAlgorithm | SymmetricAlgorithm;
 /** The algorithms a verifier accepts when none are configured. */
 export const DefaultAlgorithms: readonly AsymmetricAlgorithm[] = ['EdDSA', 'ES256'];
 
+/**
+ * RFC 9864 deprecates the polymorphic `EdDSA` in favour of fully-specified names. `Ed25519` is the
+ * fully-specified name of what Writ means by `EdDSA` (Ed448 is not supported), so wherever `EdDSA`
+ * is allowed, `Ed25519` is too: issuers moving to the new name keep working with old consumers.
+ */
+export function withFullySpecifiedNames(
+  algorithms: Iterable<JwsAlgorithm>,
+): ReadonlySet<JwsAlgorithm> {
+  const expanded = new Set(algorithms);
+  if (expanded.has('EdDSA')) expanded.add('Ed25519');
+  return expanded;
+}
+
 const asymmetric: ReadonlySet<string> = new Set(AsymmetricAlgorithms);
 const symmetric: ReadonlySet<string> = new Set(SymmetricAlgorithms);
 

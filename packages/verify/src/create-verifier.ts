@@ -3,13 +3,16 @@ import {
   InsufficientScopeError,
   InvalidTokenError,
   type JoseHeader,
-  type JwsAlgorithm,
-  missingScopes,
   parseScope,
 } from '@writ/core';
-import { flattenedVerify, errors as joseErrors } from 'jose';
-import { type ClaimsPolicy, checkClaimShapes, checkClaimTimes } from './claims-check.ts';
-import { type CompactSegments, decodeJsonObject, splitCompact } from './compact.ts';
+import {
+  type AfterSignaturePolicy,
+  checkAfterSignature,
+  ScopeRejection,
+  type VerifyContext,
+} from './after-signature.ts';
+import { type ClaimsPolicy, checkClaimShapes } from './claims-check.ts';
+import { decodeJsonObject, splitCompact } from './compact.ts';
 import { checkHeader, type HeaderPolicy } from './header-check.ts';
 import type { KeyResolver } from './key-resolver.ts';
 import { createLocalKeySet } from './local-key-set.ts';
@@ -18,13 +21,10 @@ import { Rejection, reject } from './rejection.ts';
 import { createRemoteKeySet } from './remote-key-set.ts';
 import { type RevocationStatus, startRevocations } from './revocation/revocations.ts';
 import { createSecretKey } from './secret-key.ts';
+import { verifySignature } from './signature.ts';
 import { type VerifiedEntry, VerifiedTokenCache } from './verified-cache.ts';
 
-/** Per-request additions to the verifier's fixed policy. */
-export interface VerifyContext {
-  /** Scopes this request needs on top of the verifier's `requiredScopes`. */
-  readonly requiredScopes?: readonly string[];
-}
+export type { VerifyContext };
 
 /** A token that passed every check. Frozen: it may be shared by every request that presents the same token. */
 export interface VerifiedToken {
@@ -81,30 +81,12 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** The signature, by jose, with the algorithm pinned to the one the header check allowed. */
-async function checkSignature(
-  segments: CompactSegments,
-  key: CryptoKey,
-  alg: JwsAlgorithm,
-): Promise<void> {
-  try {
-    // The flattened form takes the segments already split, so jose does not split them again.
-    await flattenedVerify(
-      { protected: segments.header, payload: segments.payload, signature: segments.signature },
-      key,
-      { algorithms: [alg] },
-    );
-  } catch (error) {
-    if (error instanceof joseErrors.JWSSignatureVerificationFailed) reject('bad_signature');
-    reject('malformed');
-  }
-}
-
 /**
  * Builds a verifier. Options are validated here, once; a mistake throws `ConfigurationError`.
  *
  * The verify path is a straight line: size cap → cache → split → header → key → signature →
- * claims → times → revocations → scopes.
+ * claim shapes → (cache) → the checks after the signature (times → revocations → scopes), which a
+ * cache hit runs too.
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const resolved = resolveOptions(options);
@@ -125,38 +107,48 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const claimsPolicy: ClaimsPolicy = resolved;
   const revocations =
     resolved.revocations === undefined ? undefined : startRevocations(resolved.revocations);
+  const afterSignature: AfterSignaturePolicy = {
+    claims: claimsPolicy,
+    revocations,
+    requiredScopes: resolved.requiredScopes,
+  };
 
-  const verifySignatureAndShape = async (token: string, nowMs: number): Promise<CachedToken> => {
+  /**
+   * What a token is, whatever the time or the request: its signature and the shape of its claims
+   * (exact `iss`, our `aud`). Both depend only on the token and this verifier's fixed policy, so
+   * the result is cached; everything that can change runs in `checkAfterSignature`.
+   */
+  const checkSignedToken = (token: string, nowMs: number): CachedToken | Promise<CachedToken> => {
     const segments = splitCompact(token);
     const header = checkHeader(decodeJsonObject(segments.header), headerPolicy);
     const generation = keyGeneration;
-    const resolvedKey = keys.resolve(header.kid, header.alg);
-    // Known keys come back synchronously; awaiting only a promise saves a microtask per verify.
-    const key = resolvedKey instanceof Promise ? await resolvedKey : resolvedKey;
-    await checkSignature(segments, key, header.alg);
-    // Decoding our own segment rather than jose's bytes keeps one JSON decoder for both parts.
-    const claims = checkClaimShapes(decodeJsonObject(segments.payload), claimsPolicy);
-    const result = deepFreeze({ header, claims, scopes: parseScope(claims.scope) });
-    const entry: CachedToken = { header, claims, result, expiresAtMs: claims.exp * 1000 };
-    if (entry.expiresAtMs > nowMs && generation === keyGeneration) cache.set(token, entry, nowMs);
-    return entry;
-  };
-
-  const checkScopes = (entry: CachedToken, context: VerifyContext | undefined): void => {
-    const required =
-      context?.requiredScopes === undefined
-        ? resolved.requiredScopes
-        : [...resolved.requiredScopes, ...context.requiredScopes];
-    if (required.length === 0) return;
-    const missing = missingScopes(entry.result.scopes, required);
-    if (missing.length > 0) {
-      resolved.onReject({ reason: 'insufficient_scope' });
-      throw new InsufficientScopeError(required);
+    const finish = (): CachedToken => {
+      // Decoded only once the signature holds: an unsigned payload is never parsed.
+      const claims = checkClaimShapes(decodeJsonObject(segments.payload), claimsPolicy);
+      const result = deepFreeze({ header, claims, scopes: parseScope(claims.scope) });
+      const entry: CachedToken = { header, claims, result, expiresAtMs: claims.exp * 1000 };
+      if (entry.expiresAtMs > nowMs && generation === keyGeneration) cache.set(token, entry, nowMs);
+      return entry;
+    };
+    // Known keys and synchronous signatures come back without a promise: one at a time, a verify
+    // then costs no microtask beyond the caller's own await.
+    const key = keys.resolve(header.kid, header.alg);
+    if (key instanceof Promise) {
+      return key.then(async (loaded) => {
+        await verifySignature(segments, loaded);
+        return finish();
+      });
     }
+    const checked = verifySignature(segments, key);
+    return checked === undefined ? finish() : checked.then(finish);
   };
 
-  /** Refuses with the one public error after telling `onReject` why. */
+  /** Refuses with the public error that fits, after telling `onReject` why. */
   const refuse = (error: unknown): never => {
+    if (error instanceof ScopeRejection) {
+      resolved.onReject({ reason: error.reason });
+      throw new InsufficientScopeError(error.required);
+    }
     // Anything unexpected is refused like any bad token: a distinct answer would be an oracle.
     resolved.onReject(
       error instanceof Rejection ? { reason: error.reason } : { reason: 'internal_error', error },
@@ -165,9 +157,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
   };
 
   /**
-   * The cache-hit path, synchronous: every claim check, the revocation mirror and scopes, with no
-   * promise in between. `undefined` when the token is not cached (or the mirror has not loaded
-   * yet), and the caller takes the asynchronous path.
+   * The cache-hit path, synchronous: the checks after the signature, with no promise in between.
+   * `undefined` when the token is not cached (or the mirror has not loaded yet), and the caller
+   * takes the asynchronous path.
    */
   const verifyCached = (
     token: unknown,
@@ -179,15 +171,30 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const cached = cache.get(token, nowMs) as CachedToken | undefined;
     if (cached === undefined) return undefined;
     try {
-      // A hit skips the signature only: every claim check runs again.
-      checkClaimShapes(cached.claims, claimsPolicy);
-      checkClaimTimes(cached.claims, claimsPolicy, nowMs / 1000);
-      revocations?.check(cached.claims, cached.header, nowMs);
+      checkAfterSignature(cached.result, nowMs, context, afterSignature);
     } catch (error) {
       refuse(error);
     }
-    checkScopes(cached, context);
     return cached.result;
+  };
+
+  const verifyUncached = async (
+    token: unknown,
+    context: VerifyContext | undefined,
+  ): Promise<VerifiedToken> => {
+    try {
+      if (typeof token !== 'string') reject('malformed');
+      // Length in UTF-16 units ≤ bytes, and non-ASCII tokens fail the alphabet check later.
+      if (token.length > resolved.maxTokenBytes) reject('too_large');
+      const signed = checkSignedToken(token, Date.now());
+      const entry = signed instanceof Promise ? await signed : signed;
+      if (revocations !== undefined && !revocations.loaded) await revocations.firstLoad;
+      // The key lookup or the first load may have waited on the network: judge as of now.
+      checkAfterSignature(entry.result, Date.now(), context, afterSignature);
+      return entry.result;
+    } catch (error) {
+      return refuse(error);
+    }
   };
 
   const verifier: Verifier = {
@@ -197,31 +204,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       await revocations?.close();
     },
     async verify(token, context) {
-      const hit = verifyCached(token, context);
-      if (hit !== undefined) return hit;
-      let entry: CachedToken;
-      try {
-        if (typeof token !== 'string') reject('malformed');
-        // Length in UTF-16 units ≤ bytes, and non-ASCII tokens fail the alphabet check later.
-        if (token.length > resolved.maxTokenBytes) reject('too_large');
-        const nowMs = Date.now();
-        entry = await verifySignatureAndShape(token, nowMs);
-        checkClaimTimes(entry.claims, claimsPolicy, nowMs / 1000);
-        if (revocations !== undefined) {
-          if (!revocations.loaded) {
-            await revocations.firstLoad;
-            // The wait can outlast the token.
-            checkClaimTimes(entry.claims, claimsPolicy, Date.now() / 1000);
-          }
-          // The key lookup or the first load may have waited on the network: judge staleness as
-          // of now.
-          revocations.check(entry.claims, entry.header, Date.now());
-        }
-      } catch (error) {
-        return refuse(error);
-      }
-      checkScopes(entry, context);
-      return entry.result;
+      return verifyCached(token, context) ?? verifyUncached(token, context);
     },
   };
   cachedPaths.set(verifier, verifyCached);

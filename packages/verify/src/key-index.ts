@@ -1,3 +1,4 @@
+import { KeyObject } from 'node:crypto';
 import {
   type AsymmetricAlgorithm,
   isAsymmetricAlgorithm,
@@ -5,9 +6,11 @@ import {
   MinimumRsaModulusBits,
 } from '@writ/core';
 import { importJWK, type JWK } from 'jose';
+import { type VerificationKey, verificationKey } from './signature.ts';
+import { keyTypeFor } from './signature-algorithms.ts';
 
-/** Imported verification keys by `kid`, then by algorithm: one lookup per verify, no per-call import. */
-export type KeyIndex = ReadonlyMap<string, ReadonlyMap<JwsAlgorithm, CryptoKey>>;
+/** Verification keys by `kid`, then by algorithm: one lookup per verify, no per-call import. */
+export type KeyIndex = ReadonlyMap<string, ReadonlyMap<JwsAlgorithm, VerificationKey>>;
 
 /** A JSON Web Key Set as published at a `jwks_uri` (RFC 7517 §5). */
 export interface JsonWebKeySet {
@@ -60,6 +63,31 @@ function isUsableEntry(jwk: JWK): jwk is JWK & { kid: string } {
 }
 
 /**
+ * The node:crypto key for an entry jose has imported for `alg`. jose stays the JWK parser and
+ * validator: the `KeyObject` is taken from the `CryptoKey` it built (`KeyObject.from`), so the
+ * signature step uses exactly the key material the oracle saw, and no second JWK parser decides
+ * what a key is. (The import is extractable because `KeyObject.from` of a non-extractable key is
+ * deprecated in Node 24; these are public keys.) Its type, curve and RSA size are checked again.
+ */
+async function importKeyObject(jwk: JWK, alg: AsymmetricAlgorithm): Promise<KeyObject> {
+  const imported = await importJWK({ ...jwk, ext: true }, alg);
+  if (!(imported instanceof CryptoKey) || imported.type !== 'public') {
+    throw new TypeError('not a public key');
+  }
+  const keyObject = KeyObject.from(imported);
+  const expected = keyTypeFor[alg];
+  const details = keyObject.asymmetricKeyDetails;
+  if (
+    keyObject.asymmetricKeyType !== expected.type ||
+    (expected.curve !== undefined && details?.namedCurve !== expected.curve) ||
+    (expected.type === 'rsa' && (details?.modulusLength ?? 0) < MinimumRsaModulusBits)
+  ) {
+    throw new TypeError('key does not fit its algorithm');
+  }
+  return keyObject;
+}
+
+/**
  * Imports every usable key of a set for every allowed algorithm it fits. Entries that are
  * unusable, disagree with their own `alg`, or fail to import are skipped, never fatal: one bad
  * entry must not take the good keys down with it.
@@ -68,7 +96,7 @@ export async function buildKeyIndex(
   jwks: unknown,
   allowed: ReadonlySet<JwsAlgorithm>,
 ): Promise<KeyIndex> {
-  const index = new Map<string, Map<JwsAlgorithm, CryptoKey>>();
+  const index = new Map<string, Map<JwsAlgorithm, VerificationKey>>();
   const entries =
     typeof jwks === 'object' && jwks !== null && Array.isArray((jwks as { keys?: unknown }).keys)
       ? ((jwks as { keys: unknown[] }).keys as JWK[])
@@ -80,10 +108,10 @@ export async function buildKeyIndex(
     );
     for (const alg of fits) {
       if (!isAsymmetricAlgorithm(alg)) continue;
-      let key: CryptoKey;
+      let key: VerificationKey;
       try {
-        const { alg: _declared, key_ops: _ops, use: _use, ...publicJwk } = jwk;
-        key = (await importJWK({ ...publicJwk, ext: false }, alg)) as CryptoKey;
+        const { alg: _declared, key_ops: _ops, use: _use, ext: _ext, ...publicJwk } = jwk;
+        key = verificationKey(alg, await importKeyObject(publicJwk, alg));
       } catch {
         continue; // an entry that does not import is skipped, see above
       }

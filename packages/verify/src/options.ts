@@ -11,6 +11,7 @@ import {
   type RejectReason,
   type SymmetricAlgorithm,
   TokenKind,
+  withFullySpecifiedNames,
 } from '@writ/core';
 import type { JsonWebKeySet } from './key-index.ts';
 
@@ -37,7 +38,12 @@ export interface RevocationOptions {
   readonly uri: string | URL;
   /** This consumer's key (`writ consumer add`), sent as `Authorization: Bearer`. */
   readonly credentials: string;
-  /** Refuse every token once the service has not been heard from for this long. Default 30 s, 2 s to 1 hour. */
+  /**
+   * Refuse every token once the mirror has not been known to be up to date for this long.
+   * Default 30 s, 2 s to 300 s: a longer bound would let an outage of the service pass unnoticed
+   * for most of a token's lifetime. Keep it at least two of the service's heartbeat intervals
+   * (5 s by default), or one late heartbeat refuses every token (reported through `onError`).
+   */
   readonly maxStalenessSec?: number;
   /** Told when following the log fails (bad answer, lost stream, refused credentials); it retries. */
   readonly onError?: (error: unknown) => void;
@@ -57,7 +63,10 @@ export interface VerifierOptions {
    * `algorithms` naming HS256/384/512 explicitly; never together with a key set.
    */
   readonly secret?: Uint8Array;
-  /** Accepted `alg` values. Default `['EdDSA', 'ES256']`. `none` can never be accepted. */
+  /**
+   * Accepted `alg` values. Default `['EdDSA', 'ES256']`. `none` can never be accepted. `EdDSA`
+   * also admits its fully-specified name `Ed25519` (RFC 9864).
+   */
   readonly algorithms?: readonly JwsAlgorithm[];
   /** Accepted `typ` header values. Default `['at+jwt']` (RFC 9068). */
   readonly tokenTypes?: readonly string[];
@@ -171,7 +180,7 @@ function resolveAlgorithms(options: VerifierOptions): ReadonlySet<JwsAlgorithm> 
       fail(`unsupported algorithm: ${String(alg)}`);
     }
   }
-  return new Set(algorithms);
+  return withFullySpecifiedNames(algorithms);
 }
 
 function resolveKeySource(
@@ -225,6 +234,12 @@ function resolveKeySource(
   };
 }
 
+/**
+ * Longest allowed staleness bound: a third of the longest access-token lifetime, so a mirror cut
+ * off from the service refuses tokens long before the ones it holds have run out.
+ */
+const maxStalenessCeilingSec = 3600;
+
 /** A header-safe token: visible ASCII, so it can never split or smuggle an HTTP header. */
 const consumerKeyShape = /^[\x21-\x7e]+$/;
 
@@ -251,7 +266,7 @@ function resolveRevocations(
       'revocations.maxStalenessSec',
       30,
       2,
-      3600,
+      maxStalenessCeilingSec,
     ),
     onError: options.onError ?? (() => {}),
   };

@@ -3,6 +3,7 @@ import { fetchJwks, JwksFetchError, type JwksFetchLimits } from './jwks-fetch.ts
 import { buildKeyIndex, type KeyIndex } from './key-index.ts';
 import type { KeyResolver } from './key-resolver.ts';
 import { reject } from './rejection.ts';
+import type { VerificationKey } from './signature.ts';
 
 export interface RemoteKeySetOptions extends JwksFetchLimits {
   readonly uri: URL;
@@ -86,7 +87,10 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeyResolver {
 
   const sinceLastAttemptSec = (): number => (Date.now() - lastAttemptMs) / 1000;
 
-  const resolveLoaded = async (kid: string | undefined, alg: JwsAlgorithm): Promise<CryptoKey> => {
+  const resolveLoaded = async (
+    kid: string | undefined,
+    alg: JwsAlgorithm,
+  ): Promise<VerificationKey> => {
     if (index === undefined) {
       if (inflight === undefined && sinceLastAttemptSec() < retryDelaySec()) {
         reject('key_set_unavailable');
@@ -107,7 +111,7 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeyResolver {
     return find(kid, alg) ?? reject('unknown_kid');
   };
 
-  const find = (kid: string | undefined, alg: JwsAlgorithm): CryptoKey | undefined =>
+  const find = (kid: string | undefined, alg: JwsAlgorithm): VerificationKey | undefined =>
     kid === undefined ? undefined : index?.get(kid)?.get(alg);
 
   return {

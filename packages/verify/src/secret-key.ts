@@ -1,42 +1,25 @@
+import { createSecretKey as createSecretKeyObject } from 'node:crypto';
 import type { JwsAlgorithm, SymmetricAlgorithm } from '@writ/core';
 import type { KeyResolver } from './key-resolver.ts';
 import { reject } from './rejection.ts';
-
-const hashFor: Record<SymmetricAlgorithm, string> = {
-  HS256: 'SHA-256',
-  HS384: 'SHA-384',
-  HS512: 'SHA-512',
-};
+import { type VerificationKey, verificationKey } from './signature.ts';
 
 /**
- * The single shared secret of single-party HMAC mode, imported once per allowed algorithm.
- * The `kid` is not consulted: there is only one key.
+ * The single shared secret of single-party HMAC mode, as one `KeyObject` bound to each allowed
+ * algorithm. The `kid` is not consulted: there is only one key.
  */
 export function createSecretKey(
   secret: Uint8Array,
   algorithms: readonly SymmetricAlgorithm[],
 ): KeyResolver {
-  const keys = new Map<JwsAlgorithm, CryptoKey>();
-  const loading = Promise.all(
-    algorithms.map(async (alg) => {
-      const key = await crypto.subtle.importKey(
-        'raw',
-        new Uint8Array(secret),
-        { name: 'HMAC', hash: hashFor[alg] },
-        false,
-        ['verify'],
-      );
-      keys.set(alg, key);
-    }),
+  // A KeyObject holds its own copy: later changes to the caller's buffer cannot reach it.
+  const keyObject = createSecretKeyObject(new Uint8Array(secret));
+  const keys = new Map<JwsAlgorithm, VerificationKey>(
+    algorithms.map((alg) => [alg, verificationKey(alg, keyObject)]),
   );
-  let ready = false;
-  void loading.then(() => {
-    ready = true;
-  });
-  const lookup = (alg: JwsAlgorithm): CryptoKey => keys.get(alg) ?? reject('alg_not_allowed');
   return {
     resolve(_kid, alg) {
-      return ready ? lookup(alg) : loading.then(() => lookup(alg));
+      return keys.get(alg) ?? reject('alg_not_allowed');
     },
     onKeysReplaced() {
       // The secret never changes for the life of the verifier.
