@@ -24,6 +24,11 @@ export type RejectReason =
   | 'proof_required'
   | 'revoked'
   | 'revocations_stale'
+  /**
+   * With a revocation mirror: the token lives longer (`exp` − `iat`) than the service keeps its
+   * revocation entries, so a revocation would be forgotten while the token is still valid.
+   */
+  | 'lifetime_exceeds_revocation_window'
   /** A fault inside the verifier; the token is refused all the same. */
   | 'internal_error'
   /** Not a bad token: a valid one without a scope the resource requires (answered with 403). */

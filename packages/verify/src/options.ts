@@ -238,7 +238,7 @@ function resolveKeySource(
  * Longest allowed staleness bound: a third of the longest access-token lifetime, so a mirror cut
  * off from the service refuses tokens long before the ones it holds have run out.
  */
-const maxStalenessCeilingSec = 3600;
+const maxStalenessCeilingSec = Policy.accessTokenMaxLifetimeSec / 3;
 
 /** A header-safe token: visible ASCII, so it can never split or smuggle an HTTP header. */
 const consumerKeyShape = /^[\x21-\x7e]+$/;

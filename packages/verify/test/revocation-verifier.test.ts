@@ -318,6 +318,145 @@ describe('failing closed', () => {
   });
 });
 
+describe('the mirror compares its cursor with the head every heartbeat reports', () => {
+  const jtiOf = (token: string): string =>
+    JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()).jti;
+
+  it('refuses a token revoked by another writer, whose entry its stream never sends, within two heartbeats', async () => {
+    const harness = mirrored();
+    const uncached = mirrored({}, { cacheSize: 0 });
+    const [doomed, other] = await Promise.all([mint(), mint()]);
+    for (const h of [harness, uncached]) expect(await outcome(h, doomed)).toBe('verified');
+    await until('the stream', () => harness.verifier.revocations?.state().connected === true);
+    const entry = server.appendElsewhere({ type: 'jti', value: jtiOf(doomed) });
+    // Heartbeats every 100 ms: one to learn the head, the next to find it still missing.
+    expect(await untilRefused(harness, doomed, 'revoked')).toBeLessThan(1000);
+    expect(await untilRefused(uncached, doomed, 'revoked')).toBeLessThan(1000);
+    expect(harness.verifier.revocations?.state()).toMatchObject({
+      cursor: entry.cursor,
+      head: entry.cursor,
+      stale: false,
+    });
+    expect(await outcome(harness, other)).toBe('verified');
+    expect(harness.errors).toEqual([]);
+  });
+
+  it('goes stale within its bound when it is behind the head and the snapshot cannot catch it up', async () => {
+    const harness = mirrored({ maxStalenessSec: 2 });
+    const [doomed, other] = await Promise.all([mint(), mint()]);
+    expect(await outcome(harness, doomed)).toBe('verified');
+    await until('the stream', () => harness.verifier.revocations?.state().connected === true);
+
+    server.failSnapshots();
+    const entry = server.appendElsewhere({ type: 'jti', value: jtiOf(doomed) });
+    const committed = performance.now();
+    await untilRefused(harness, doomed, 'revocations_stale');
+    const acceptedFor = performance.now() - committed;
+    expect(acceptedFor).toBeGreaterThanOrEqual(1700);
+    expect(acceptedFor).toBeLessThan(2600);
+    expect(await outcome(harness, other)).toBe('revocations_stale');
+    expect(harness.verifier.revocations?.state()).toMatchObject({
+      cursor: entry.cursor - 1,
+      head: entry.cursor,
+      connected: true,
+      stale: true,
+    });
+    const behind = harness.errors.filter(
+      (error) => error instanceof RevocationSyncError && error.code === 'behind_head',
+    );
+    expect(behind.length).toBeGreaterThan(0);
+
+    server.restoreSnapshots();
+    await until('the catch-up', async () => (await outcome(harness, other)) === 'verified');
+    expect(await outcome(harness, doomed)).toBe('revoked');
+  });
+
+  it('waits one heartbeat for entries in flight before reading the snapshot', async () => {
+    const harness = mirrored();
+    await harness.verifier.verify(await mint());
+    await until('the stream', () => harness.verifier.revocations?.state().connected === true);
+    const snapshots = (): number =>
+      server.requests.filter((request) => request.path === '/revocations').length;
+    const before = snapshots();
+    for (let i = 0; i < 20; i++) {
+      server.append({ type: 'jti', value: `streamed-${i}` });
+      await sleep(20);
+    }
+    await sleep(300);
+    expect(harness.verifier.revocations?.state()).toMatchObject({
+      cursor: server.head,
+      stale: false,
+    });
+    expect(snapshots(), 'entries the stream delivers need no snapshot').toBe(before);
+  });
+});
+
+describe('a token that outlives the revocation window is refused', () => {
+  it('when its lifetime plus the largest clock tolerance exceeds the retention the service states', async () => {
+    const harness = mirrored();
+    const uncached = mirrored({}, { cacheSize: 0 });
+    const now = nowSec();
+    // Retention 930 s covers tokens of up to 930 − 30 s: everything Writ signs (≤ 900 s).
+    const covered = await mint({ iat: now, exp: now + 900 });
+    const outliving = await mint({ iat: now, exp: now + 901 });
+    const day = await mint({ iat: now - 10, nbf: now, exp: now + 86_400 }, otherKey);
+    for (const h of [harness, uncached]) {
+      expect(await outcome(h, covered)).toBe('verified');
+      expect(await outcome(h, covered), 'cached').toBe('verified');
+      expect(await outcome(h, outliving)).toBe('lifetime_exceeds_revocation_window');
+      expect(await outcome(h, day)).toBe('lifetime_exceeds_revocation_window');
+    }
+  });
+
+  it('measured against what this service states, not a constant', async () => {
+    await server.close();
+    server = await startRevocationServer({ heartbeatMs: 100, retentionSec: 330 });
+    const harness = mirrored();
+    const now = nowSec();
+    expect(await outcome(harness, await mint({ iat: now, exp: now + 300 }))).toBe('verified');
+    expect(await outcome(harness, await mint({ iat: now, exp: now + 301 }))).toBe(
+      'lifetime_exceeds_revocation_window',
+    );
+    expect(harness.verifier.revocations?.state().retentionSec).toBe(330);
+  });
+
+  it('and revoked tokens are still refused as revoked, the reason that matters', async () => {
+    const harness = mirrored();
+    const token = await mint({ jti: 'both' });
+    server.append({ type: 'jti', value: 'both' });
+    await untilRefused(harness, token, 'revoked');
+  });
+});
+
+describe('a staleness bound that contradicts the service is reported', () => {
+  it('once, when it is under two of the heartbeat intervals the service states', async () => {
+    await server.close();
+    server = await startRevocationServer({ heartbeatMs: 1500 });
+    const harness = mirrored({ maxStalenessSec: 2 });
+    await harness.verifier.verify(await mint());
+    await until('the stream', () => harness.verifier.revocations?.state().connected === true);
+    await sleep(1700);
+    const problems = harness.errors.filter(
+      (error) =>
+        error instanceof RevocationSyncError && error.code === 'staleness_bound_below_heartbeat',
+    );
+    expect(problems).toHaveLength(1);
+    expect((problems[0] as Error).message).toMatch(/at least 3 s/);
+    expect(harness.verifier.revocations?.state()).toMatchObject({
+      heartbeatSec: 1.5,
+      boundBelowHeartbeat: true,
+    });
+  });
+
+  it('and not when the bound covers two heartbeats', async () => {
+    const harness = mirrored({ maxStalenessSec: 2 });
+    await harness.verifier.verify(await mint());
+    await sleep(300);
+    expect(harness.verifier.revocations?.state().boundBelowHeartbeat).toBe(false);
+    expect(harness.errors).toEqual([]);
+  });
+});
+
 describe('housekeeping', () => {
   it('forgets entries once past their forgetAfter', async () => {
     const harness = mirrored();
@@ -348,10 +487,20 @@ describe('housekeeping', () => {
     expect(state).toMatchObject({ cursor: 3, size: 3, connected: true, stale: false });
     expect(state?.lagSec).toBeGreaterThanOrEqual(0);
     expect(state?.lagSec).toBeLessThan(1);
+    expect(state).toMatchObject({
+      head: 3,
+      retentionSec: 930,
+      heartbeatSec: 0.1,
+      boundBelowHeartbeat: false,
+    });
     expect(Object.keys(state ?? {}).sort()).toEqual([
+      'boundBelowHeartbeat',
       'connected',
       'cursor',
+      'head',
+      'heartbeatSec',
       'lagSec',
+      'retentionSec',
       'size',
       'stale',
     ]);
@@ -407,7 +556,8 @@ describe('revocation options are validated at construction', () => {
     ['credentials with a line break', { credentials: 'wck_a\r\nx-injected: 1' }],
     ['credentials with a space', { credentials: 'wck a' }],
     ['a staleness bound under 2 s', { maxStalenessSec: 1 }],
-    ['a staleness bound over an hour', { maxStalenessSec: 3601 }],
+    ['a staleness bound over 300 s (longer than a third of any token)', { maxStalenessSec: 301 }],
+    ['a staleness bound of an hour', { maxStalenessSec: 3600 }],
     ['a staleness bound of NaN', { maxStalenessSec: Number.NaN }],
     ['an onError that is not a function', { onError: 'log' }],
   ];

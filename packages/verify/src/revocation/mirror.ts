@@ -1,5 +1,6 @@
 import type { AccessTokenClaims, JoseHeader, RevocationEntry } from '@writ/core';
 import { ForgetQueue } from './forget-queue.ts';
+import type { LogTerms } from './log-terms.ts';
 
 type KeyedTarget = 'jti' | 'sid' | 'kid' | 'sub';
 
@@ -23,7 +24,8 @@ export class RevocationMirror {
   readonly #sub = new Map<string, SubjectCutoff>();
   readonly #forgetQueue = new ForgetQueue<{ readonly type: KeyedTarget; readonly value: string }>();
   #cursor = 0;
-  #lastContactMs = Number.NEGATIVE_INFINITY;
+  #currentAsOfMs = Number.NEGATIVE_INFINITY;
+  #terms: LogTerms | undefined;
 
   /** The highest cursor applied (or skipped to): the sync resumes after it. */
   get cursor(): number {
@@ -35,9 +37,22 @@ export class RevocationMirror {
     return this.#jti.size + this.#sid.size + this.#kid.size + this.#sub.size;
   }
 
-  /** When the service was last heard from (ms), `-Infinity` before it ever was. */
-  get lastContactMs(): number {
-    return this.#lastContactMs;
+  /**
+   * The last time (ms) the mirror was known to hold every entry of the log up to its head,
+   * `-Infinity` before it ever was. Staleness is measured from here, not from the last event: a
+   * stream that keeps sending heartbeats while entries are missing is not contact that counts.
+   */
+  get currentAsOfMs(): number {
+    return this.#currentAsOfMs;
+  }
+
+  /** What the service last stated about its log; `undefined` until the first snapshot page. */
+  get terms(): LogTerms | undefined {
+    return this.#terms;
+  }
+
+  setTerms(terms: LogTerms): void {
+    this.#terms = terms;
   }
 
   /**
@@ -70,10 +85,9 @@ export class RevocationMirror {
     if (cursor > this.#cursor) this.#cursor = cursor;
   }
 
-  /** Records contact with the service and drops what has become forgettable meanwhile. */
-  touch(nowMs: number): void {
-    this.#lastContactMs = nowMs;
-    this.prune(nowMs / 1000);
+  /** Records that the mirror held the whole log as it stood at `asOfMs`. Never moves backwards. */
+  markCurrent(asOfMs: number): void {
+    if (asOfMs > this.#currentAsOfMs) this.#currentAsOfMs = asOfMs;
   }
 
   /** Drops every value whose latest `forgetAfter` is before `nowSec`; costs O(log n) per value dropped. */

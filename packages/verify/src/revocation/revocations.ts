@@ -1,4 +1,4 @@
-import type { AccessTokenClaims, JoseHeader } from '@writ/core';
+import { type AccessTokenClaims, type JoseHeader, Policy } from '@writ/core';
 import type { ResolvedRevocationOptions } from '../options.ts';
 import { reject } from '../rejection.ts';
 import { RevocationMirror } from './mirror.ts';
@@ -9,14 +9,28 @@ import { RevocationSync } from './sync.ts';
 export interface RevocationState {
   /** The last log position applied. */
   readonly cursor: number;
-  /** Seconds since the service was last heard from (since start, before it ever was). */
+  /** The highest log head the service has reported; above `cursor` while entries are missing. */
+  readonly head: number;
+  /**
+   * Seconds since the mirror was last known to hold the whole log up to its head (since start,
+   * before it ever was). Heartbeats that report a head beyond the cursor do not reset it.
+   */
   readonly lagSec: number;
   /** Revoked values held. */
   readonly size: number;
   /** Whether the event stream is open. */
   readonly connected: boolean;
-  /** Whether every token is being refused: not loaded yet, silent too long, or closed. */
+  /** Whether every token is being refused: not loaded yet, behind or silent too long, or closed. */
   readonly stale: boolean;
+  /** How long the service keeps entries (s); tokens living longer are refused. Unknown until loaded. */
+  readonly retentionSec: number | undefined;
+  /** The service's heartbeat interval (s). Unknown until loaded. */
+  readonly heartbeatSec: number | undefined;
+  /**
+   * `maxStalenessSec` is under two heartbeat intervals of the service: one late heartbeat makes
+   * the mirror refuse every token. Reported once through `onError` too; fix the configuration.
+   */
+  readonly boundBelowHeartbeat: boolean;
 }
 
 export interface RevocationStatus {
@@ -33,7 +47,10 @@ export interface Revocations extends RevocationStatus {
    * verifies are refused at once instead of each waiting again while the service is unreachable.
    */
   readonly firstLoad: Promise<void>;
-  /** Throws a `Rejection` (`revocations_stale`, `revoked`) or returns: one comparison, a few lookups. */
+  /**
+   * Throws a `Rejection` (`revocations_stale`, `lifetime_exceeds_revocation_window`, `revoked`)
+   * or returns: two comparisons, a few lookups.
+   */
   check(claims: AccessTokenClaims, header: JoseHeader, nowMs: number): void;
   /** Stops following the log; from then on `check` refuses everything. */
   close(): Promise<void>;
@@ -49,6 +66,7 @@ export function startRevocations(options: ResolvedRevocationOptions): Revocation
     mirror,
     // Half the staleness bound: a dead connection is replaced before the mirror goes stale.
     idleTimeoutMs: maxStalenessMs / 2,
+    maxStalenessSec: options.maxStalenessSec,
     onError: options.onError,
   });
   let closed = false;
@@ -62,7 +80,22 @@ export function startRevocations(options: ResolvedRevocationOptions): Revocation
   });
 
   const isStale = (nowMs: number): boolean =>
-    closed || !sync.hasLoaded || nowMs - mirror.lastContactMs > maxStalenessMs;
+    closed || !sync.hasLoaded || nowMs - mirror.currentAsOfMs > maxStalenessMs;
+
+  /**
+   * A token must expire before the entries that could revoke it are forgotten. It is accepted until
+   * `exp` + the verifier's clock tolerance and was issued no later than it was revoked, so its
+   * lifetime plus the largest tolerance any verifier may use must fit in the retention; otherwise
+   * a revocation would be forgotten while the token is still accepted. Measured from `iat`
+   * (required): `nbf` can only shorten the time a token is accepted, never lengthen it.
+   */
+  const outlivesRetention = (claims: AccessTokenClaims): boolean => {
+    const retentionSec = mirror.terms?.retentionSec;
+    return (
+      retentionSec === undefined ||
+      claims.exp - claims.iat + Policy.clockToleranceMaxSec > retentionSec
+    );
+  };
 
   return {
     get loaded() {
@@ -71,18 +104,25 @@ export function startRevocations(options: ResolvedRevocationOptions): Revocation
     firstLoad,
     check(claims, header, nowMs) {
       if (isStale(nowMs)) reject('revocations_stale');
+      if (outlivesRetention(claims)) reject('lifetime_exceeds_revocation_window');
       if (mirror.isRevoked(claims, header)) reject('revoked');
     },
     state() {
       const nowMs = Date.now();
       mirror.prune(nowMs / 1000);
-      const heardFromMs = Number.isFinite(mirror.lastContactMs) ? mirror.lastContactMs : startedMs;
+      const currentAsOfMs = Number.isFinite(mirror.currentAsOfMs)
+        ? mirror.currentAsOfMs
+        : startedMs;
       return {
         cursor: mirror.cursor,
-        lagSec: Math.max(0, (nowMs - heardFromMs) / 1000),
+        head: Math.max(sync.head, mirror.cursor),
+        lagSec: Math.max(0, (nowMs - currentAsOfMs) / 1000),
         size: mirror.size,
         connected: sync.connected,
         stale: isStale(nowMs),
+        retentionSec: mirror.terms?.retentionSec,
+        heartbeatSec: mirror.terms?.heartbeatSec,
+        boundBelowHeartbeat: sync.boundBelowHeartbeat,
       };
     },
     async close() {

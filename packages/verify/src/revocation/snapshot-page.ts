@@ -1,4 +1,5 @@
 import { parseRevocationEntry, type RevocationEntry } from '@writ/core';
+import { type LogTerms, parseLogTerms } from './log-terms.ts';
 import { RevocationSyncError } from './sync-error.ts';
 
 /** One answer of `GET /revocations`. */
@@ -7,6 +8,7 @@ export interface SnapshotPage {
   /** Where the next page starts (`after`); the log's head when everything before it was pruned. */
   readonly cursor: number;
   readonly more: boolean;
+  readonly terms: LogTerms;
 }
 
 /**
@@ -37,5 +39,6 @@ export function parseSnapshotPage(body: unknown, after: number): SnapshotPage {
   if ((cursor as number) < last || (more && (cursor as number) <= after)) {
     throw new RevocationSyncError('snapshot page cursor does not advance');
   }
-  return { entries: parsed, cursor: cursor as number, more };
+  const terms = parseLogTerms(body as Record<string, unknown>, 'snapshot page');
+  return { entries: parsed, cursor: cursor as number, more, terms };
 }

@@ -1,12 +1,16 @@
 import { parseRevocationEntry, type RevocationEntry } from '@writ/core';
+import { type LogTerms, parseLogTerms } from './log-terms.ts';
 import type { SseEvent } from './sse-parser.ts';
 import { RevocationSyncError } from './sync-error.ts';
 
 /** What a revocation stream event means to the mirror. */
 export type StreamMessage =
   | { readonly kind: 'revocation'; readonly entry: RevocationEntry }
-  /** `cursor` is the log's head when the heartbeat was sent. */
-  | { readonly kind: 'heartbeat'; readonly cursor: number }
+  /**
+   * `head` is the log's last cursor when the heartbeat was sent, read from the log itself: entries
+   * other writers committed count, whether or not this stream has delivered them yet.
+   */
+  | { readonly kind: 'heartbeat'; readonly head: number; readonly terms: LogTerms }
   /** An event type this version does not know: a later protocol may add some. */
   | { readonly kind: 'other' };
 
@@ -31,12 +35,15 @@ export function parseStreamMessage(event: SseEvent): StreamMessage {
     }
     case 'heartbeat': {
       const body = parseJson(event.data, 'heartbeat');
-      const cursor =
-        typeof body === 'object' && body !== null ? (body as Record<string, unknown>).cursor : null;
-      if (!Number.isSafeInteger(cursor) || (cursor as number) < 0) {
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw new RevocationSyncError('stream sent a malformed heartbeat');
       }
-      return { kind: 'heartbeat', cursor: cursor as number };
+      const { head } = body as Record<string, unknown>;
+      if (!Number.isSafeInteger(head) || (head as number) < 0) {
+        throw new RevocationSyncError('stream sent a heartbeat without the log head');
+      }
+      const terms = parseLogTerms(body as Record<string, unknown>, 'heartbeat');
+      return { kind: 'heartbeat', head: head as number, terms };
     }
     default:
       return { kind: 'other' };

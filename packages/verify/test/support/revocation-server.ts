@@ -29,6 +29,14 @@ export interface RevocationServer {
   readonly requests: readonly SeenRequest[];
   /** Commits an entry to the log and sends it to every open stream. */
   append(target: RevocationTarget, fields?: EntryFields): RevocationEntry;
+  /**
+   * Commits an entry the streams never send, as another writer sharing the log does (a second
+   * instance, an admin tool): only the heartbeats' head and the snapshot show it.
+   */
+  appendElsewhere(target: RevocationTarget, fields?: EntryFields): RevocationEntry;
+  /** Answers every snapshot request with 503 until `restoreSnapshots`. */
+  failSnapshots(): void;
+  restoreSnapshots(): void;
   /** Commits `count` entries at once (not streamed one by one: for big snapshots). */
   appendMany(count: number, targetOf: (index: number) => RevocationTarget): void;
   /** Commits something that is not a valid entry under the next cursor, sent like any entry. */
@@ -51,6 +59,8 @@ export interface RevocationServerOptions {
   readonly consumerKey?: string;
   /** Heartbeat period of every stream. The real service defaults to 5 s. */
   readonly heartbeatMs?: number;
+  /** The `retentionSec` stated in snapshots and heartbeats. Default 930, as the service's. */
+  readonly retentionSec?: number;
 }
 
 /** What a logged item needs for the server to page, stream and prune it. */
@@ -100,6 +110,9 @@ export async function startRevocationServer(
   const streams = new Set<OpenStream>();
   let head = 0;
   let heartbeatsPaused = false;
+  let snapshotsFailing = false;
+  const retentionSec = options.retentionSec ?? forgetMarginSec;
+  const heartbeatSec = heartbeatMs / 1000;
   let port = 0;
   let server: Server | undefined;
 
@@ -109,7 +122,7 @@ export async function startRevocationServer(
   const entryEvent = (item: LogItem): string =>
     `id: ${item.cursor}\nevent: revocation\ndata: ${item.json}\n\n`;
   const heartbeatEvent = (): string =>
-    `event: heartbeat\ndata: ${JSON.stringify({ cursor: head, serverTime: nowSec() })}\n\n`;
+    `event: heartbeat\ndata: ${JSON.stringify({ head, serverTime: nowSec(), retentionSec, heartbeatSec })}\n\n`;
 
   const broadcast = (text: string): void => {
     for (const stream of streams) stream.response.write(text);
@@ -140,11 +153,15 @@ export async function startRevocationServer(
       json(response, 400, { error: 'invalid_request' });
       return;
     }
+    if (snapshotsFailing) {
+      json(response, 503, { error: 'unavailable' });
+      return;
+    }
     const available = retained(after);
     const entries = available.slice(0, limit);
     const last = entries.at(-1);
     const cursor = last?.cursor ?? Math.max(after, head);
-    const text = `{"entries":[${entries.map((item) => item.json).join(',')}],"cursor":${cursor},"more":${available.length > limit},"serverTime":${nowSec()}}`;
+    const text = `{"entries":[${entries.map((item) => item.json).join(',')}],"cursor":${cursor},"more":${available.length > limit},"serverTime":${nowSec()},"retentionSec":${retentionSec},"heartbeatSec":${heartbeatSec}}`;
     response.writeHead(200, {
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(text)),
@@ -239,6 +256,16 @@ export async function startRevocationServer(
       const item = commit(body, body.forgetAfter);
       broadcast(entryEvent(item));
       return JSON.parse(item.json) as RevocationEntry;
+    },
+    appendElsewhere(target, fields = {}) {
+      const { cursor: _, ...body } = entryBody(target, fields);
+      return JSON.parse(commit(body, body.forgetAfter).json) as RevocationEntry;
+    },
+    failSnapshots() {
+      snapshotsFailing = true;
+    },
+    restoreSnapshots() {
+      snapshotsFailing = false;
     },
     appendMany(count, targetOf) {
       const items: LogItem[] = [];
