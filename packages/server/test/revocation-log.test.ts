@@ -71,6 +71,11 @@ describe('GET /revocations', () => {
     expect(new Set(seen).size).toBe(seen.length);
   });
 
+  it('states the retention and heartbeat interval on every page', async () => {
+    const page = await call(service.url, 'GET', '/revocations?limit=1', { token: consumerKey });
+    expect(page.body).toMatchObject({ retentionSec: 15 * 60 + 30, heartbeatSec: 1 });
+  });
+
   it('refuses bad cursors and limits', async () => {
     for (const query of ['after=-1', 'after=abc', 'limit=0', 'limit=100000']) {
       expect(
@@ -120,7 +125,7 @@ describe('GET /revocations/stream', () => {
     }
   });
 
-  it('sends heartbeats at the configured interval carrying the cursor', async () => {
+  it('sends heartbeats at the configured interval carrying the head of the log and its terms', async () => {
     const stream = await openSse(`${service.url}/revocations/stream`, auth());
     try {
       await stream.waitFor((e) => e.event === 'heartbeat');
@@ -134,7 +139,11 @@ describe('GET /revocations/stream', () => {
       // Configured at 1 s (the default is 5 s); generous for a loaded CI machine.
       expect(Date.now() - start).toBeLessThan(3500);
       const beat = stream.events.filter((e) => e.event === 'heartbeat').at(-1);
-      expect(beat?.data).toMatchObject({ cursor: await service.context.storage.revocationHead() });
+      expect(beat?.data).toMatchObject({
+        head: await service.context.storage.revocationHead(),
+        retentionSec: 15 * 60 + 30,
+        heartbeatSec: 1,
+      });
     } finally {
       stream.close();
     }

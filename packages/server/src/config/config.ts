@@ -20,6 +20,10 @@ export interface ServiceConfig {
   readonly sessionAbsoluteTtlSec: number;
   readonly cookieSameSite: 'Strict' | 'Lax';
   readonly revocationHeartbeatSec: number;
+  /** Revocation streams one consumer key may hold open at once; past it, 429. */
+  readonly revocationStreamsPerConsumer: number;
+  /** Revocation streams open at once across all consumers; past it, 503. */
+  readonly revocationStreamsTotal: number;
   /** Honour X-Forwarded-For from a reverse proxy (only behind one). */
   readonly trustProxy: boolean;
 }

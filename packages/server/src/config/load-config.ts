@@ -37,6 +37,8 @@ const settings = {
   sessionAbsoluteTtlSec: 'WRIT_SESSION_ABSOLUTE_TTL',
   cookieSameSite: 'WRIT_COOKIE_SAMESITE',
   revocationHeartbeatSec: 'WRIT_REVOCATION_HEARTBEAT',
+  revocationStreamsPerConsumer: 'WRIT_REVOCATION_STREAMS_PER_CONSUMER',
+  revocationStreamsTotal: 'WRIT_REVOCATION_STREAMS_TOTAL',
   trustProxy: 'WRIT_TRUST_PROXY',
 } as const;
 
@@ -213,6 +215,24 @@ export function loadConfig(sources: ConfigSources): ServiceConfig {
     60,
     problems,
   );
+  // A consumer needs one stream per process that verifies; a few spare cover restarts that
+  // overlap. Each stream holds a socket and a timer, so the total bounds what the service commits.
+  const revocationStreamsPerConsumer = integer(
+    get('revocationStreamsPerConsumer'),
+    'WRIT_REVOCATION_STREAMS_PER_CONSUMER',
+    8,
+    1,
+    1000,
+    problems,
+  );
+  const revocationStreamsTotal = integer(
+    get('revocationStreamsTotal'),
+    'WRIT_REVOCATION_STREAMS_TOTAL',
+    1000,
+    1,
+    100_000,
+    problems,
+  );
   const masterKey = loadMasterKey(get('masterKey'), mode, dataDir, problems, sources.warn);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -230,6 +250,8 @@ export function loadConfig(sources: ConfigSources): ServiceConfig {
     sessionAbsoluteTtlSec,
     cookieSameSite: sameSite === 'Lax' ? 'Lax' : 'Strict',
     revocationHeartbeatSec,
+    revocationStreamsPerConsumer,
+    revocationStreamsTotal,
     trustProxy: trustProxyRaw === 'true',
   };
 }

@@ -10,6 +10,7 @@ export type ApiErrorCode =
   | 'invalid_credentials'
   | 'invalid_token'
   | 'slow_down'
+  | 'temporarily_unavailable'
   | 'not_found'
   | 'unauthorized';
 

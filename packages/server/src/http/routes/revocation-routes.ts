@@ -1,11 +1,19 @@
 import type { RevocationEntry } from '@writ/core';
 import type { FastifyInstance } from 'fastify';
+import { createRevocationFeed } from '../../revocation/revocation-feed.ts';
+import { revocationRetentionSec } from '../../revocation/revocation-policy.ts';
 import type { ServiceContext } from '../../service-context.ts';
 import { authenticateApiKey } from '../api-key-auth.ts';
 import { sendError } from '../errors.ts';
 
 const pageLimitDefault = 1000;
 const pageLimitMax = 5000;
+/**
+ * How often the log is polled for entries other writers committed. A quarter second keeps a
+ * revocation made through another instance well inside the one-second goal, at the cost of one
+ * `max(cursor)` query per interval (microseconds on SQLite), only while streams are open.
+ */
+const logPollMs = 250;
 
 function parseCursor(value: unknown): number | undefined {
   if (value === undefined || value === '') return 0;
@@ -28,9 +36,31 @@ export async function revocationRoutes(
   context: ServiceContext,
 ): Promise<void> {
   const openStreams = new Set<() => void>();
-  app.addHook('preClose', async () => {
-    for (const end of openStreams) end();
+  /** Open streams per consumer key (by key hash), to hold each key to its share. */
+  const streamsPerKey = new Map<string, number>();
+  const feed = createRevocationFeed({
+    log: {
+      readAfter: (after, limit) =>
+        context.storage.listRevocationsAfter(after, limit, nowSec(context)),
+      readHead: () => context.storage.revocationHead(),
+    },
+    pollMs: logPollMs,
+    onError: (error) => app.log.warn({ err: error }, 'revocation log poll failed'),
   });
+  // A local commit wakes the feed at once; the poll catches what other writers commit.
+  const stopNotifications = context.notifier.subscribe(() => {
+    feed.catchUp().catch((error) => app.log.warn({ err: error }, 'revocation log read failed'));
+  });
+  app.addHook('preClose', async () => {
+    stopNotifications();
+    for (const end of openStreams) end();
+    feed.close();
+  });
+  /** What every snapshot page and heartbeat states about the log (see docs/revocation.md). */
+  const logTerms = {
+    retentionSec: revocationRetentionSec,
+    heartbeatSec: context.config.revocationHeartbeatSec,
+  };
 
   app.get<{ Querystring: { after?: string; limit?: string } }>(
     '/revocations',
@@ -52,6 +82,7 @@ export async function revocationRoutes(
         cursor,
         more: entries.length > limit,
         serverTime: nowSec(context),
+        ...logTerms,
       });
     },
   );
@@ -62,6 +93,16 @@ export async function revocationRoutes(
     const lastEventId = request.headers['last-event-id'];
     const after = parseCursor(typeof lastEventId === 'string' ? lastEventId : request.query.after);
     if (after === undefined) return sendError(reply, 400, 'invalid_request');
+    // Counted and claimed in one synchronous step, so concurrent opens cannot all pass the check.
+    const retryAfter = { 'retry-after': String(2 * context.config.revocationHeartbeatSec) };
+    const heldByKey = streamsPerKey.get(consumer.keyHash) ?? 0;
+    if (heldByKey >= context.config.revocationStreamsPerConsumer) {
+      return sendError(reply, 429, 'slow_down', retryAfter);
+    }
+    if (openStreams.size >= context.config.revocationStreamsTotal) {
+      return sendError(reply, 503, 'temporarily_unavailable', retryAfter);
+    }
+    streamsPerKey.set(consumer.keyHash, heldByKey + 1);
 
     reply.hijack();
     const raw = reply.raw;
@@ -82,17 +123,23 @@ export async function revocationRoutes(
         lastSent = entry.cursor;
       }
     };
-    // Subscribe before reading the backlog, so nothing committed in between is missed.
-    const unsubscribe = context.notifier.subscribe((entries) =>
+    // Subscribe, then let the feed fix where it starts, before reading the backlog: the backlog
+    // then reaches at least that far, so nothing committed in between is missed.
+    const unsubscribe = feed.subscribe((entries) =>
       live ? send(entries) : buffered.push(...entries),
     );
     // Each heartbeat also re-checks the consumer key, so revoking it ends its open streams
-    // within one heartbeat, not at the next reconnect.
+    // within one heartbeat, not at the next reconnect. The head comes from the log itself, after
+    // the feed has delivered every entry up to it: a consumer behind it knows it is missing some.
     const heartbeat = () => {
-      context.storage.findApiKeyByHash('consumer', consumer.keyHash).then(
-        (stillValid) => {
+      Promise.all([
+        context.storage.findApiKeyByHash('consumer', consumer.keyHash),
+        feed.catchUp(),
+      ]).then(
+        ([stillValid, head]) => {
+          if (ended) return;
           if (stillValid === undefined) end();
-          else raw.write(sseEvent('heartbeat', { cursor: lastSent, serverTime: nowSec(context) }));
+          else raw.write(sseEvent('heartbeat', { head, serverTime: nowSec(context), ...logTerms }));
         },
         () => end(),
       );
@@ -100,15 +147,25 @@ export async function revocationRoutes(
     let timer: NodeJS.Timeout | undefined;
     let ended = false;
     const end = () => {
+      if (ended) return;
       ended = true;
       unsubscribe();
       clearInterval(timer);
       openStreams.delete(end);
+      const held = (streamsPerKey.get(consumer.keyHash) ?? 1) - 1;
+      if (held > 0) streamsPerKey.set(consumer.keyHash, held);
+      else streamsPerKey.delete(consumer.keyHash);
       raw.end();
     };
     openStreams.add(end);
     raw.on('close', end);
 
+    try {
+      await feed.catchUp();
+    } catch {
+      end();
+      return;
+    }
     while (!ended) {
       const page = await context.storage.listRevocationsAfter(
         lastSent,
