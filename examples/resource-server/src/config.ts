@@ -111,8 +111,8 @@ export function readConfig(env: Environment): ConfigResult {
     errors.push('WRIT_REVOCATIONS_URI and WRIT_CONSUMER_KEY go together: set both or neither');
   }
   const staleness = Number(env.WRIT_REVOCATIONS_MAX_STALENESS?.trim() || '30');
-  if (!Number.isInteger(staleness) || staleness < 2 || staleness > 3600) {
-    errors.push('WRIT_REVOCATIONS_MAX_STALENESS must be a whole number of seconds from 2 to 3600');
+  if (!Number.isInteger(staleness) || staleness < 2 || staleness > 300) {
+    errors.push('WRIT_REVOCATIONS_MAX_STALENESS must be a whole number of seconds from 2 to 300');
   }
   const revocations =
     revocationsUri === undefined || consumerKey === undefined
