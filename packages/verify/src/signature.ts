@@ -1,10 +1,10 @@
 import {
+  constants,
   createHmac,
   verify as cryptoVerify,
   type KeyObject,
   timingSafeEqual,
   type VerifyKeyObjectInput,
-  type VerifyPublicKeyInput,
 } from 'node:crypto';
 import type { JwsAlgorithm } from '@writ/core';
 import type { CompactSegments } from './compact.ts';
@@ -13,50 +13,92 @@ import { type SignatureParameters, signatureParameters } from './signature-algor
 
 /**
  * A key ready to check one algorithm: the `KeyObject` built once when the key set was indexed,
- * wrapped with that algorithm's pinned parameters, so a verify allocates nothing for the key.
+ * with that algorithm's pinned parameters, so a verify allocates nothing for the key.
  */
 export interface VerificationKey {
   readonly alg: JwsAlgorithm;
   readonly parameters: SignatureParameters;
-  /** What `crypto.verify` takes as its key (asymmetric), or the HMAC secret. */
-  readonly key: KeyObject | VerifyKeyObjectInput | VerifyPublicKeyInput;
+  /**
+   * What `crypto.verify` takes as its key: the bare `KeyObject` wherever node:crypto's behaviour
+   * for that key type is exactly the pinned row (see `verificationKey`), else the `KeyObject`
+   * with the row's options.
+   */
+  readonly key: KeyObject | VerifyKeyObjectInput;
 }
 
-/** Binds a key to one algorithm's row of the table. The caller has checked the key fits it. */
+/**
+ * Binds a key to one algorithm's row of the table. The caller has checked the key's type fits.
+ *
+ * On Node 24 an options object (`{ key, padding }`, `{ key, dsaEncoding }`) costs 20–70 µs per
+ * verify over the bare `KeyObject` (measured; docs/performance.md), so the options are passed
+ * only where the bare key would mean something else: RSA-PSS (padding and salt length). RSA
+ * PKCS#1 v1.5 is node:crypto's documented default for an `rsa` key; ECDSA signatures are given to
+ * node:crypto as DER, re-encoded from the fixed-width R‖S the table pins (`derFromP1363`). The
+ * differential test against jose holds every row to the result the table describes.
+ */
 export function verificationKey(alg: JwsAlgorithm, keyObject: KeyObject): VerificationKey {
   const parameters = signatureParameters[alg];
-  switch (parameters.family) {
-    case 'eddsa':
-    case 'hmac':
-      return { alg, parameters, key: keyObject };
-    case 'ecdsa':
-      return { alg, parameters, key: { key: keyObject, dsaEncoding: parameters.dsaEncoding } };
-    case 'rsa':
-      return {
-        alg,
-        parameters,
-        key:
-          parameters.saltLength === undefined
-            ? { key: keyObject, padding: parameters.padding }
-            : { key: keyObject, padding: parameters.padding, saltLength: parameters.saltLength },
-      };
+  if (parameters.family === 'rsa' && parameters.padding !== constants.RSA_PKCS1_PADDING) {
+    return {
+      alg,
+      parameters,
+      key: { key: keyObject, padding: parameters.padding, saltLength: parameters.saltLength },
+    };
   }
+  if (parameters.family === 'rsa' && keyObject.asymmetricKeyType !== 'rsa') {
+    // An `rsa-pss` key would default to PSS: never bind one bare to a PKCS#1 row.
+    throw new TypeError('RSA PKCS#1 rows need an rsa key');
+  }
+  return { alg, parameters, key: keyObject };
+}
+
+/**
+ * The DER `ECDSA-Sig-Value` (RFC 3279) for a fixed-width R‖S signature (RFC 7518 §3.4). The input
+ * length was checked; the output is the one canonical DER form, so no two inputs map to it.
+ */
+export function derFromP1363(signature: Buffer): Buffer {
+  const half = signature.length / 2;
+  const r = derInteger(signature.subarray(0, half));
+  const s = derInteger(signature.subarray(half));
+  const body = r.length + s.length;
+  // P-521 signatures exceed 127 bytes of content: the length then takes a second byte.
+  const header = body < 0x80 ? [0x30, body] : [0x30, 0x81, body];
+  return Buffer.concat([Buffer.from(header), r, s]);
+}
+
+function derInteger(bytes: Buffer): Buffer {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const value = bytes.subarray(start);
+  // A set high bit would read as negative: DER prefixes a zero byte.
+  const pad = (value[0] ?? 0) & 0x80 ? 1 : 0;
+  const out = Buffer.allocUnsafe(2 + pad + value.length);
+  out[0] = 0x02;
+  out[1] = pad + value.length;
+  if (pad === 1) out[2] = 0;
+  value.copy(out, 2 + pad);
+  return out;
 }
 
 // When to leave the main thread. A synchronous verify is the cheapest in CPU and latency, but it
-// holds the event loop: while it runs nothing else does, and the second core idles. The threadpool
-// form costs more CPU in all (job set-up, a thread wake-up, a callback) and adds latency, but lets
-// the other core work. So: synchronous while verifies come one at a time; once many arrive without
-// the event loop getting a turn (a burst of requests, or callers with many verifies in flight),
-// every further one goes to the threadpool until the loop turns again. The main thread then keeps
-// verifying synchronously while the pool works, and both cores are busy. The threshold was
-// measured with bench/verify/run.ts (docs/performance.md, "The switch to the threadpool").
+// holds the event loop while it runs, and the second core idles. The threadpool form costs more
+// CPU in all (job set-up, a thread wake-up, a callback) and adds latency, but lets the other core
+// work. So:
+// - While nothing is on the threadpool, verify synchronously — until many verifies have run
+//   without the event loop getting a turn: then callers have many in flight (a burst of
+//   requests, or loops awaiting their verifies), and the next goes to the threadpool.
+// - While the threadpool has work, every verify goes there: many are in flight. (Letting the main
+//   thread verify some synchronously meanwhile measured slower: it delays the threadpool's
+//   answers, and the pool's four threads already fill both cores.)
+// - When the threadpool empties, callers are back to one at a time.
+// The threshold was measured with bench/verify/run.ts (docs/performance.md).
 
-/** Synchronous verifies allowed between two turns of the event loop. */
+/** Synchronous verifies allowed between two turns of the event loop while the threadpool is idle. */
 const synchronousPerTurn = 16;
-/** Synchronous verifies since the event loop last turned (a threadpool answer, or its check phase). */
+
+/** Synchronous verifies since the event loop last turned (its check phase). */
 let synchronousSinceTurn = 0;
-/** Verifies handed to the threadpool and not yet answered. */
+/** Verifies handed to the threadpool and not yet answered: the in-flight counter. */
 let onThreadpool = 0;
 let turnWatch: NodeJS.Immediate | undefined;
 
@@ -66,8 +108,9 @@ const loopTurned = (): void => {
 };
 
 function chooseThreadpool(): boolean {
-  if (synchronousSinceTurn < synchronousPerTurn) {
-    if (synchronousSinceTurn === 0 && turnWatch === undefined) {
+  if (onThreadpool === 0) {
+    if (synchronousSinceTurn >= synchronousPerTurn) return true;
+    if (turnWatch === undefined) {
       // Unref'd: watching for the loop's next turn must not keep a process alive.
       turnWatch = setImmediate(loopTurned).unref();
     }
@@ -75,6 +118,12 @@ function chooseThreadpool(): boolean {
     return false;
   }
   return true;
+}
+
+function answered(): void {
+  onThreadpool--;
+  // Nothing else in flight: the caller verifies one at a time again.
+  if (onThreadpool === 0) synchronousSinceTurn = 0;
 }
 
 /** Signatures checked by this process so far, synchronously or not. */
@@ -94,9 +143,7 @@ function verifyOnThreadpool(
   onThreadpool++;
   return new Promise((resolve, fail) => {
     cryptoVerify(digest, input, key, signature, (error, valid) => {
-      onThreadpool--;
-      // This callback runs in a new turn of the event loop.
-      synchronousSinceTurn = 0;
+      answered();
       // A key or signature node:crypto cannot use is a failed verification, as in jose.
       if (error === null && valid) resolve();
       else fail(new Rejection('bad_signature'));
@@ -128,15 +175,17 @@ export function verifySignature(
   key: VerificationKey,
 ): void | Promise<void> {
   const input = Buffer.from(`${segments.header}.${segments.payload}`, 'latin1');
-  const signature = Buffer.from(segments.signature, 'base64url');
   const { parameters } = key;
   signaturesChecked++;
   if (parameters.family === 'hmac') {
-    if (!hmacMatches(parameters, key.key, input, signature)) reject('bad_signature');
+    const mac = Buffer.from(segments.signature, 'base64url');
+    if (!hmacMatches(parameters, key.key, input, mac)) reject('bad_signature');
     return;
   }
-  if (parameters.family === 'ecdsa' && signature.length !== parameters.signatureBytes) {
-    reject('bad_signature');
+  let signature: Buffer = Buffer.from(segments.signature, 'base64url');
+  if (parameters.family === 'ecdsa') {
+    if (signature.length !== parameters.signatureBytes) reject('bad_signature');
+    signature = derFromP1363(signature);
   }
   if (chooseThreadpool()) {
     return verifyOnThreadpool(parameters.digest, input, key.key, signature);
