@@ -1,4 +1,4 @@
-import { csrfClaimFor } from '@writ/verify';
+import { csrfClaimFor } from '@writ/verify/internal';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from './support/test-service.ts';

@@ -13,8 +13,6 @@ export {
   type Verifier,
   type VerifyContext,
 } from './create-verifier.ts';
-export { cookieValues, defaultAccessCookieName } from './http/cookies.ts';
-export { csrfClaimFor } from './http/csrf.ts';
 export type { JsonWebKeySet } from './key-index.ts';
 export type {
   JwksFetchOptions,
@@ -22,6 +20,5 @@ export type {
   RevocationOptions,
   VerifierOptions,
 } from './options.ts';
-export { BodyTooLargeError, readCapped } from './read-capped.ts';
 export type { RevocationState, RevocationStatus } from './revocation/revocations.ts';
 export { RevocationSyncError } from './revocation/sync-error.ts';

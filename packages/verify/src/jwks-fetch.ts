@@ -1,4 +1,4 @@
-import { readCapped } from './read-capped.ts';
+import { type CappedJson, fetchCappedJson } from './fetch-capped-json.ts';
 /** Limits on one JWKS download. */
 export interface JwksFetchLimits {
   readonly timeoutMs: number;
@@ -31,32 +31,21 @@ function parseMaxAge(cacheControl: string | null): number | undefined {
 }
 
 /**
- * Downloads a key set: bounded in time and size, no redirects (a redirect could lead the
- * verifier to keys the operator never configured), 200 only.
+ * Downloads a key set through the one capped-JSON fetch (bounded in time and size, no redirects:
+ * a redirect could lead the verifier to keys the operator never configured; 200 and a JSON
+ * content type only).
  */
 export async function fetchJwks(uri: URL, limits: JwksFetchLimits): Promise<FetchedJwks> {
-  const signal = AbortSignal.timeout(limits.timeoutMs);
-  let response: Response;
+  let answer: CappedJson;
   try {
-    response = await fetch(uri, {
-      signal,
-      redirect: 'error',
-      headers: { accept: 'application/jwk-set+json, application/json' },
+    answer = await fetchCappedJson(uri, {
+      timeoutMs: limits.timeoutMs,
+      maxBytes: limits.maxBytes,
+      accept: 'application/jwk-set+json, application/json',
     });
   } catch (cause) {
-    throw new JwksFetchError('key set request failed', { cause });
+    // The cause is a CappedJsonError: a fixed message and code, never the body.
+    throw new JwksFetchError(`key set request: ${(cause as Error).message}`, { cause });
   }
-  if (response.status !== 200) {
-    await response.body?.cancel();
-    throw new JwksFetchError(`key set request answered ${response.status}`);
-  }
-  const bytes = await readCapped(response, limits.maxBytes);
-  let body: unknown;
-  try {
-    body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    // No cause: V8's parse errors quote the body, and this error reaches logs.
-    throw new JwksFetchError('key set is not JSON');
-  }
-  return { body, maxAgeSec: parseMaxAge(response.headers.get('cache-control')) };
+  return { body: answer.body, maxAgeSec: parseMaxAge(answer.headers.get('cache-control')) };
 }

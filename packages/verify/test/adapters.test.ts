@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier, csrfClaimFor, defaultAccessCookieName } from '../src/index.ts';
+import { createVerifier } from '../src/index.ts';
+import { csrfClaimFor, defaultAccessCookieName } from '../src/internal.ts';
 import { type AdapterName, type AdapterServer, adapterServers } from './support/adapter-servers.ts';
 import {
   createHostileKit,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runInspect } from '../inspect/run-inspect.ts';
+import { runInspect } from '@writ/inspect';
 import {
   apiKeyAdd,
   apiKeyList,
@@ -38,7 +38,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     case 'master-key':
       return masterKey(io);
     case 'inspect':
-      return runInspect(argv.slice(1), io);
+      // stdin as a stream: @writ/inspect reads at most its cap from it, never all of it.
+      return runInspect(argv.slice(1), {
+        stdout: io.stdout,
+        stderr: io.stderr,
+        stdin: process.stdin,
+      });
     default:
       io.stderr(usage);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

@@ -1,4 +1,4 @@
-import { defaultAccessCookieName } from '@writ/verify';
+import { defaultAccessCookieName } from '@writ/verify/internal';
 import type { FastifyReply } from 'fastify';
 import type { ServiceConfig } from '../config/config.ts';
 import type { IssuedTokens } from '../sessions/issue-tokens.ts';

@@ -1,5 +1,5 @@
 import { TokenKind } from '@writ/core';
-import { csrfClaimFor } from '@writ/verify';
+import { csrfClaimFor } from '@writ/verify/internal';
 import { hashSecret, randomSecret, randomTokenId } from '../crypto/random.ts';
 import type { ServiceContext } from '../service-context.ts';
 import type { SessionRecord } from '../storage/records.ts';

@@ -1,4 +1,4 @@
-import { readCapped } from '../read-capped.ts';
+import { CappedJsonError, fetchCappedJson } from '../fetch-capped-json.ts';
 import { RevocationSyncError } from './sync-error.ts';
 
 /** The token service's revocation endpoints and this consumer's credentials for them. */
@@ -70,33 +70,22 @@ export async function fetchSnapshotPage(
   const url = new URL(service.snapshotUrl);
   url.searchParams.set('after', String(after));
   url.searchParams.set('limit', String(snapshotPageLimit));
-  // A timer of our own rather than AbortSignal.timeout, which would outlive the request by the
-  // whole timeout.
-  const timeout = new AbortController();
-  const timer = setTimeout(() => {
-    timeout.abort(new RevocationSyncError(`snapshot page took over ${snapshotTimeoutMs} ms`));
-  }, snapshotTimeoutMs);
-  let bytes: Uint8Array;
   try {
-    const response = await get(
-      url,
-      service,
-      'application/json',
-      {},
-      AbortSignal.any([signal, timeout.signal]),
-    );
-    bytes = await readCapped(response, maxSnapshotBytes);
+    const { body } = await fetchCappedJson(url, {
+      timeoutMs: snapshotTimeoutMs,
+      maxBytes: maxSnapshotBytes,
+      headers: { authorization: service.authorization },
+      signal,
+    });
+    return body;
   } catch (cause) {
-    if (cause instanceof RevocationSyncError) throw cause;
-    throw new RevocationSyncError('snapshot page could not be read', { cause });
-  } finally {
-    clearTimeout(timer);
-  }
-  try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    // No cause: V8's parse errors quote the body (revocation entries), and this error reaches logs.
-    throw new RevocationSyncError('snapshot page is not JSON');
+    // CappedJsonError messages are fixed: no body (revocation entries) reaches the logs.
+    const status = cause instanceof CappedJsonError ? cause.status : undefined;
+    const hint = status === 401 || status === 403 ? ' (is the consumer key valid?)' : '';
+    throw new RevocationSyncError(`${url.pathname}: ${(cause as Error).message}${hint}`, {
+      cause,
+      ...(status === undefined ? {} : { status }),
+    });
   }
 }
 

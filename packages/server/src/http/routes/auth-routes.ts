@@ -1,4 +1,4 @@
-import { cookieValues } from '@writ/verify';
+import { cookieValues } from '@writ/verify/internal';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServiceContext } from '../../service-context.ts';
 import type { IssuedTokens } from '../../sessions/issue-tokens.ts';

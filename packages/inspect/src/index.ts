@@ -1,8 +1,12 @@
 export { type InspectArgs, parseInspectArgs, usage } from './args.ts';
 export { type Decoded, type DecodedJws, decodeToken, type Undecodable } from './decode.ts';
 export type { Finding, Severity } from './findings.ts';
+export { InspectInputError, type InspectInputErrorCode } from './input-error.ts';
 export { type Inspection, type InspectOptions, inspectToken } from './inspect-token.ts';
+export { maxJwksFileBytes } from './jwks-file.ts';
 export { type LintContext, lint, type Rule, rules } from './lint.ts';
+export { redactUserinfo } from './redact.ts';
 export { renderJson, renderText } from './report.ts';
 export { exitFindings, exitOk, exitUsage, type InspectIo, runInspect } from './run-inspect.ts';
+export { maxStdinBytes } from './stdin.ts';
 export { type Verification, type VerificationSettings, verifyToken } from './verify-token.ts';

@@ -1,6 +1,9 @@
+import { redactUserinfo } from './redact.ts';
+
 /**
  * An error and its causes as one line, e.g. `the request failed: fetch failed: connect
  * ECONNREFUSED 127.0.0.1:9`. Messages only: a stack trace tells an operator nothing about a token.
+ * URL credentials are redacted: a network error's message may quote the URL.
  */
 export function errorText(error: unknown): string {
   const parts: string[] = [];
@@ -14,5 +17,5 @@ export function errorText(error: unknown): string {
       current = undefined;
     }
   }
-  return parts.join(': ');
+  return redactUserinfo(parts.join(': '));
 }

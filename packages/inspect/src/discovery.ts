@@ -1,7 +1,15 @@
+import { fetchCappedJson } from '@writ/verify/internal';
 import { errorText } from './error-text.ts';
-import { defaultFetchLimits, type FetchLimits, fetchJson } from './fetch-json.ts';
 import { isJsonObject, own } from './record.ts';
 import { parseRemoteUrl } from './remote-url.ts';
+
+/** Limits on the metadata download; a misbehaving server must not hang or flood the CLI. */
+export interface FetchLimits {
+  readonly timeoutMs: number;
+  readonly maxBytes: number;
+}
+
+export const defaultFetchLimits: FetchLimits = { timeoutMs: 5000, maxBytes: 64 * 1024 };
 
 export type Discovery =
   | { readonly ok: true; readonly metadataUrl: string; readonly jwksUri: string }
@@ -31,7 +39,7 @@ export async function discoverJwksUri(
   const metadataUrl = metadataUrlOf(issuer);
   let metadata: unknown;
   try {
-    metadata = await fetchJson(new URL(metadataUrl), limits);
+    metadata = (await fetchCappedJson(new URL(metadataUrl), limits)).body;
   } catch (error) {
     return {
       ok: false,

@@ -1,12 +1,18 @@
 import { type InspectArgs, parseInspectArgs, usage } from './args.ts';
+import { InspectInputError } from './input-error.ts';
 import { inspectToken } from './inspect-token.ts';
+import { redactUserinfo } from './redact.ts';
 import { renderJson, renderText } from './report.ts';
+import { readCappedStdin } from './stdin.ts';
 
 export interface InspectIo {
   stdout(line: string): void;
   stderr(line: string): void;
-  /** All of stdin, for `writ inspect -`. Without it, `-` is a usage error. */
-  readStdin?(): Promise<string>;
+  /**
+   * Standard input, for `writ inspect -`: read up to `maxStdinBytes` and no further (a stream,
+   * not a "read it all" function, so the cap cannot be bypassed). Without it, `-` is a usage error.
+   */
+  readonly stdin?: AsyncIterable<Uint8Array | string>;
 }
 
 /** Exit status: no critical finding and (if asked) verified. */
@@ -24,11 +30,12 @@ function usageError(io: InspectIo, message: string): number {
 
 async function readToken(args: InspectArgs, io: InspectIo): Promise<string | { error: string }> {
   if (args.token !== '-') return args.token;
-  if (io.readStdin === undefined) return { error: 'reading the token from stdin is not available' };
+  if (io.stdin === undefined) return { error: 'reading the token from stdin is not available' };
   let text: string;
   try {
-    text = await io.readStdin();
-  } catch {
+    text = await readCappedStdin(io.stdin);
+  } catch (error) {
+    if (error instanceof InspectInputError) return { error: error.message };
     return { error: 'could not read the token from stdin' };
   }
   return text.trim() === '' ? { error: 'stdin holds no token' } : text;
@@ -37,9 +44,16 @@ async function readToken(args: InspectArgs, io: InspectIo): Promise<string | { e
 /**
  * `writ inspect <token|-> [--jwks X] [--issuer X] [--json]`: decodes a JWT without trusting it,
  * lints it, optionally verifies it, prints the report, and resolves with the exit status.
- * Everything printed comes from the token or the command line: inspect holds no secrets.
+ * Everything printed comes from the token or the command line: inspect holds no secrets, and
+ * URL credentials are redacted on the way out.
  */
-export async function runInspect(argv: readonly string[], io: InspectIo): Promise<number> {
+export async function runInspect(argv: readonly string[], rawIo: InspectIo): Promise<number> {
+  // The one way out: every line, report or error, loses the userinfo of any URL in it.
+  const io: InspectIo = {
+    ...rawIo,
+    stdout: (line) => rawIo.stdout(redactUserinfo(line)),
+    stderr: (line) => rawIo.stderr(redactUserinfo(line)),
+  };
   const parsed = parseInspectArgs(argv);
   if (parsed.kind === 'help') {
     io.stdout(usage);

@@ -12,6 +12,7 @@ import { errorText } from './error-text.ts';
 import { readJwksFile } from './jwks-file.ts';
 import { explainFailure, type VerificationFailure } from './reasons.ts';
 import { own } from './record.ts';
+import { redactUserinfo } from './redact.ts';
 import { looksLikeUrl } from './remote-url.ts';
 
 /** What to verify against: `--jwks <url-or-file>`, `--issuer <url>`, or both. */
@@ -120,7 +121,7 @@ async function resolveKeys(target: VerifyTarget): Promise<KeySource> {
           keys: target.jwks,
           keysFrom: 'jwks-file',
           reason: 'jwks_unreadable',
-          detail: file.detail,
+          detail: file.error.message,
         };
   }
   const issuer = target.issuer ?? '';
@@ -152,7 +153,11 @@ export async function verifyToken(
 ): Promise<Verification> {
   const policy = policyFor(decoded, target.issuer);
   const keys = await resolveKeys(target);
-  const settings: VerificationSettings = { keys: keys.keys, keysFrom: keys.keysFrom, ...policy };
+  const settings: VerificationSettings = {
+    keys: redactUserinfo(keys.keys),
+    keysFrom: keys.keysFrom,
+    ...policy,
+  };
   if (!keys.ok) return failed(keys.reason, keys.detail, settings);
 
   let reason: RejectReason | undefined;

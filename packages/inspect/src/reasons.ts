@@ -39,6 +39,8 @@ const explanations: Readonly<Partial<Record<VerificationFailure, string>>> = {
   proof_required: 'the token is bound to a key (cnf) and needs a proof of possession, not bare use',
   revoked: 'the token has been revoked',
   revocations_stale: 'the revocation list is out of date',
+  lifetime_exceeds_revocation_window:
+    'the token lives longer than the revocation log keeps entries, so a revocation could be forgotten before it expires',
   internal_error: 'the verifier failed unexpectedly',
   insufficient_scope: 'the token lacks a required scope',
   not_a_jws: 'the input is not a decodable compact JWS, so there is nothing to verify',

@@ -14,11 +14,11 @@ import {
   SignJWT,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeToken } from '../src/inspect/decode.ts';
-import type { Finding, Severity } from '../src/inspect/findings.ts';
-import { lint } from '../src/inspect/lint.ts';
-import { type InspectIo, runInspect } from '../src/inspect/run-inspect.ts';
-import { formatDuration, formatIso, formatRelative } from '../src/inspect/time.ts';
+import { decodeToken } from '../src/decode.ts';
+import type { Finding, Severity } from '../src/findings.ts';
+import { lint } from '../src/lint.ts';
+import { type InspectIo, runInspect } from '../src/run-inspect.ts';
+import { formatDuration, formatIso, formatRelative } from '../src/time.ts';
 
 // ─── tokens ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -100,13 +100,19 @@ interface Run {
   readonly stderr: string;
 }
 
+async function* streamOf(
+  ...chunks: readonly (string | Uint8Array)[]
+): AsyncGenerator<string | Uint8Array> {
+  yield* chunks;
+}
+
 async function inspect(argv: readonly string[], stdin?: string): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
   const io: InspectIo = {
     stdout: (line) => out.push(line),
     stderr: (line) => err.push(line),
-    ...(stdin === undefined ? {} : { readStdin: async () => stdin }),
+    ...(stdin === undefined ? {} : { stdin: streamOf(stdin) }),
   };
   const code = await runInspect(['inspect', ...argv], io);
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
@@ -467,7 +473,7 @@ describe('lint rules, one row each', () => {
   });
 
   it('every finding id the source can produce has a row', async () => {
-    const directory = new URL('../src/inspect/', import.meta.url);
+    const directory = new URL('../src/', import.meta.url);
     const ids = new Set<string>();
     for (const file of await readdir(directory)) {
       const source = await readFile(new URL(file, directory), 'utf8');
@@ -866,7 +872,7 @@ describe('verification', () => {
 
   it('says why a key set download failed', async () => {
     const { stdout } = await inspect([await signed(), '--jwks', closedPortUrl]);
-    expect(stdout).toMatch(/detail {5}key set request failed: .*ECONNREFUSED/);
+    expect(stdout).toMatch(/detail {5}key set request: the request failed: .*ECONNREFUSED/);
   });
 
   it.each([
