@@ -46,6 +46,16 @@ function algorithmsForKey(jwk: JWK): readonly AsymmetricAlgorithm[] {
 }
 
 /**
+ * Whether an entry's declared `alg` admits `alg`. For an Ed25519 key `EdDSA` and `Ed25519` name
+ * the same algorithm (RFC 9864 §2), so a key set published before the rename verifies tokens
+ * that use the new name, and the other way round.
+ */
+function declaredAlgFits(declared: string, alg: AsymmetricAlgorithm): boolean {
+  const ed25519 = (name: string): boolean => name === 'EdDSA' || name === 'Ed25519';
+  return declared === alg || (ed25519(declared) && ed25519(alg));
+}
+
+/**
  * Whether a key set entry may ever verify a token: it must have a `kid`, be meant for signatures
  * and hold no private material (a private key in a published set is a leak, not a key to trust).
  */
@@ -104,7 +114,7 @@ export async function buildKeyIndex(
   for (const jwk of entries) {
     if (!isUsableEntry(jwk)) continue;
     const fits = algorithmsForKey(jwk).filter(
-      (alg) => allowed.has(alg) && (jwk.alg === undefined || jwk.alg === alg),
+      (alg) => allowed.has(alg) && (jwk.alg === undefined || declaredAlgFits(jwk.alg, alg)),
     );
     for (const alg of fits) {
       if (!isAsymmetricAlgorithm(alg)) continue;

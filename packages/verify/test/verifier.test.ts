@@ -11,6 +11,7 @@ import {
 } from '../src/index.ts';
 import { signatureStats } from '../src/signature.ts';
 import { ed25519, p256, rsa, type SigningKey } from './support/keys.ts';
+import { startRevocationServer } from './support/revocation-server.ts';
 import { audience, issuer, nowSec, sign, validClaims } from './support/tokens.ts';
 
 let ed: SigningKey;
@@ -278,5 +279,153 @@ describe('onReject', () => {
     await expect(verifier.verify(token)).rejects.toThrow('invalid token');
     expect(events).toEqual([{ reason: 'issuer_mismatch' }]);
     expect(JSON.stringify(events)).not.toContain(token.split('.')[2]);
+  });
+});
+
+describe('one check list after the signature, for cached and uncached verifies', () => {
+  /** The reason a verify is refused with, and whether the signature was checked (a cache miss). */
+  async function attempt(
+    verifier: ReturnType<typeof createVerifier>,
+    reasons: RejectReason[],
+    token: string,
+    requiredScopes?: readonly string[],
+  ): Promise<{ outcome: RejectReason | 'accepted'; signatureChecked: boolean }> {
+    const before = signatureStats().checked;
+    const seen = reasons.length;
+    const outcome = await verifier
+      .verify(token, requiredScopes === undefined ? undefined : { requiredScopes })
+      .then(
+        () => 'accepted' as const,
+        () => reasons[seen] ?? ('accepted' as const),
+      );
+    return { outcome, signatureChecked: signatureStats().checked > before };
+  }
+
+  const pair = (): { verifier: ReturnType<typeof createVerifier>; reasons: RejectReason[] }[] =>
+    [10_000, 0].map((cacheSize) => {
+      const reasons: RejectReason[] = [];
+      return {
+        reasons,
+        verifier: createVerifier({
+          ...base,
+          cacheSize,
+          maxTokenAgeSec: 120,
+          onReject: ({ reason }) => reasons.push(reason),
+        }),
+      };
+    });
+
+  it('refuses an expired token whether it was cached or not', async () => {
+    vi.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    const token = await sign(ed, validClaims({ exp: nowSec() + 60 }));
+    const [cached, uncached] = pair();
+    for (const side of [cached, uncached]) {
+      expect((await attempt(side!.verifier, side!.reasons, token)).outcome).toBe('accepted');
+    }
+    vi.setSystemTime(Date.now() + 30_000);
+    // Still valid, and now a hit: the cached side checks no signature, the other does.
+    expect(await attempt(cached!.verifier, cached!.reasons, token)).toEqual({
+      outcome: 'accepted',
+      signatureChecked: false,
+    });
+    vi.setSystemTime(Date.now() + 40_000);
+    // (The cache lets an entry go at `exp`, so past it the cached side misses too.)
+    for (const side of [cached, uncached]) {
+      expect((await attempt(side!.verifier, side!.reasons, token)).outcome).toBe('expired');
+    }
+  });
+
+  it('refuses a token past the verifier’s age limit on a cache hit as on a miss', async () => {
+    vi.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    const token = await sign(ed, validClaims({ exp: nowSec() + 600 }));
+    const [cached, uncached] = pair();
+    for (const side of [cached, uncached]) await attempt(side!.verifier, side!.reasons, token);
+    vi.setSystemTime(Date.now() + 130_000);
+    expect(await attempt(cached!.verifier, cached!.reasons, token)).toEqual({
+      outcome: 'too_old',
+      signatureChecked: false,
+    });
+    expect(await attempt(uncached!.verifier, uncached!.reasons, token)).toEqual({
+      outcome: 'too_old',
+      signatureChecked: true,
+    });
+  });
+
+  it('refuses a missing scope on a cache hit as on a miss', async () => {
+    const token = await sign(ed);
+    const [cached, uncached] = pair();
+    for (const side of [cached, uncached]) await attempt(side!.verifier, side!.reasons, token);
+    for (const [side, miss] of [
+      [cached, false],
+      [uncached, true],
+    ] as const) {
+      await expect(
+        side!.verifier.verify(token, { requiredScopes: ['admin'] }),
+      ).rejects.toBeInstanceOf(InsufficientScopeError);
+      expect(await attempt(side!.verifier, side!.reasons, token, ['admin'])).toEqual({
+        outcome: 'insufficient_scope',
+        signatureChecked: miss,
+      });
+    }
+  });
+});
+
+describe('a revoked token, cached or not', () => {
+  it('is refused on a cache hit (no signature checked) as on a miss', async () => {
+    const server = await startRevocationServer({ heartbeatMs: 100 });
+    const sides = [10_000, 0].map((cacheSize) => {
+      const reasons: RejectReason[] = [];
+      const verifier = createVerifier({
+        ...base,
+        cacheSize,
+        onReject: ({ reason }) => reasons.push(reason),
+        revocations: { uri: server.uri, credentials: server.consumerKey, maxStalenessSec: 5 },
+      });
+      return { verifier, reasons };
+    });
+    try {
+      const jti = 'jti-doomed-on-both-paths';
+      const token = await sign(ed, validClaims({ jti }));
+      for (const side of sides) await side.verifier.verify(token);
+      server.append({ type: 'jti', value: jti }, { cause: 'sign_out' });
+      for (const [side, miss] of [
+        [sides[0], false],
+        [sides[1], true],
+      ] as const) {
+        const deadline = Date.now() + 2000;
+        for (;;) {
+          const before = signatureStats().checked;
+          const refused = await side!.verifier.verify(token).then(
+            () => false,
+            () => true,
+          );
+          if (refused) {
+            expect(side!.reasons.at(-1)).toBe('revoked');
+            expect(signatureStats().checked > before).toBe(miss);
+            break;
+          }
+          expect(Date.now()).toBeLessThan(deadline);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+    } finally {
+      await Promise.all(sides.map((side) => side.verifier.close()));
+      await server.close();
+    }
+  });
+});
+
+describe('the fully-specified Ed25519 algorithm name (RFC 9864)', () => {
+  it('is accepted wherever EdDSA is allowed, with the same key', async () => {
+    const token = await sign(ed, validClaims(), { alg: 'Ed25519' });
+    await expect(createVerifier(base).verify(token)).resolves.toBeDefined();
+    await expect(
+      createVerifier({ ...base, algorithms: ['EdDSA'] }).verify(token),
+    ).resolves.toBeDefined();
+  });
+
+  it('is not accepted where EdDSA is not allowed', async () => {
+    const token = await sign(ed, validClaims(), { alg: 'Ed25519' });
+    expect(await reasonFor({ ...base, algorithms: ['ES256'] }, token)).toBe('alg_not_allowed');
   });
 });
