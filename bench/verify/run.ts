@@ -569,9 +569,6 @@ const pairedRatios = (alg: BenchAlgorithm, mode: Mode, id: ContenderId): number[
 };
 const ratioOf = (alg: BenchAlgorithm, mode: Mode, id: ContenderId): number =>
   median(pairedRatios(alg, mode, id));
-/** Latency relative to the floor's (floor ops/s ÷ contender ops/s), paired by round. */
-const latencyRatioOf = (alg: BenchAlgorithm, id: ContenderId): number =>
-  median(pairedRatios(alg, 'sequential', id).map((ratio) => 1 / ratio));
 const spreadOf = (alg: BenchAlgorithm, mode: Mode, id: ContenderId): number => {
   const entry = caseByKey.get(caseKey(alg, mode, id));
   return entry === undefined ? Number.NaN : spreadPercent(entry.samples);
@@ -665,13 +662,24 @@ if (medianForeign > foreignLimitCores) {
       'rerun on a quiet machine before trusting them.',
   );
 }
-console.log('\nTargets (uncached @writ/verify unless noted)');
+console.log(
+  '\nTargets (issue 12; uncached @writ/verify unless noted; ×floor = ratio to the one-core node:crypto floor in this run)',
+);
 const line = (pass: boolean, text: string): void => {
   console.log(`${verdict(pass)}  ${text}`);
 };
+const seqTarget = { EdDSA: 0.85, ES256: 0.85, RS256: 0.8, HS256: 0.6 } as const;
+for (const alg of benchAlgorithms) {
+  const ratio = ratioOf(alg, 'sequential', 'writUncached');
+  line(
+    ratio >= seqTarget[alg],
+    `${alg} one at a time ≥ ${seqTarget[alg]}× floor: ${formatRatio(ratio)} ` +
+      `(${formatRate(rateOf(alg, 'sequential', 'writUncached'))} vs floor ` +
+      `${formatRate(rateOf(alg, 'sequential', 'floor'))} ops/s)`,
+  );
+}
 for (const alg of ['EdDSA', 'ES256'] as const) {
   const floor = rateOf(alg, 'sequential', 'floor');
-  const seq = rateOf(alg, 'sequential', 'writUncached');
   const concurrent = rateOf(alg, 'concurrent', 'writUncached');
   const cpu = caseByKey.get(caseKey(alg, 'concurrent', 'writUncached'));
   const floorCpu = caseByKey.get(caseKey(alg, 'sequential', 'floor'));
@@ -682,45 +690,38 @@ for (const alg of ['EdDSA', 'ES256'] as const) {
       ? Number.NaN
       : Math.min(2 / median(cpu.allCpu), 1 / median(cpu.mainCpu)) * median(floorCpu.allCpu);
   const wideRatio = ratioOf(alg, 'concurrent', 'writUncached');
-  const latencyRatio = latencyRatioOf(alg, 'writUncached');
   line(
-    wideRatio >= 1.5,
-    `${alg} ${inFlight} in flight ≥ 1.5× floor: ${formatRatio(wideRatio)} ` +
-      `(${formatRate(concurrent)} vs floor ${formatRate(floor)} ops/s; CPU-time bound on two ` +
-      `idle cores ${formatRatio(bound)})`,
+    wideRatio >= 1.6,
+    `${alg} ${inFlight} in flight ≥ 1.6× floor (two cores: the limit is 2.0×): ` +
+      `${formatRatio(wideRatio)} (${formatRate(concurrent)} vs floor ${formatRate(floor)} ops/s; ` +
+      `CPU-time bound on two idle cores ${formatRatio(bound)}; node:crypto's threadpool path ` +
+      `${formatRatio(ratioOf(alg, 'concurrent', 'floorAsync'))})`,
   );
+  const fastJwt = rateOf(alg, 'sequential', 'fastJwt');
   line(
-    latencyRatio <= 1.7,
-    `${alg} one at a time latency ≤ 1.7× floor: ${latencyRatio.toFixed(2)}× ` +
-      `(${(1e6 / seq).toFixed(1)} µs vs ${(1e6 / floor).toFixed(1)} µs)`,
-  );
-  // What the signature step through jose allows, for comparison: jose.jwtVerify on the same
-  // token in the same rounds.
-  console.log(
-    `info  ${alg} jose.jwtVerify, for comparison: ${formatRatio(ratioOf(alg, 'concurrent', 'jose'))} ` +
-      `with ${inFlight} in flight, ${latencyRatioOf(alg, 'jose').toFixed(2)}× latency; ` +
-      `node:crypto's threadpool path: ${formatRatio(ratioOf(alg, 'concurrent', 'floorAsync'))}, ` +
-      `${latencyRatioOf(alg, 'floorAsync').toFixed(2)}× latency`,
-  );
-  const lookupNs = 1e9 / rateOf(alg, 'sequential', 'lookup');
-  const verifyNs = 1e9 / seq;
-  const share = (lookupNs / verifyNs) * 100;
-  line(
-    share <= 5,
-    `${alg} key-set lookup ≤ 5% of verify: ${share.toFixed(2)}% ` +
-      `(${lookupNs.toFixed(0)} ns of ${(verifyNs / 1000).toFixed(1)} µs; library resolver on a ` +
-      '100-key index, timed alone in the same awaited loop)',
+    concurrent > fastJwt,
+    `${alg} ${inFlight} in flight ahead of fast-jwt: ${formatRate(concurrent)} vs ` +
+      `${formatRate(fastJwt)} ops/s (${formatRatio(concurrent / fastJwt)})`,
   );
 }
-const hitRatio = ratioOf('EdDSA', 'sequential', 'writCached');
+const freshRatio = ratioOf('EdDSA', 'sequential', 'writCachedFresh');
 line(
-  hitRatio >= 100,
-  `cache hit ≥ 100× EdDSA floor: ${formatRatio(hitRatio)} one at a time ` +
-    `(${formatRate(rateOf('EdDSA', 'sequential', 'writCached'))} ops/s; ` +
-    `${formatRatio(ratioOf('EdDSA', 'concurrent', 'writCached'))} with ${inFlight} in flight; ` +
-    `${formatRatio(ratioOf('EdDSA', 'sequential', 'writCachedFresh'))} when each call brings the ` +
-    'token as a new string, as a server does)',
+  freshRatio >= 150,
+  `cache hit, token as a new string each call ≥ 150× EdDSA floor: ${formatRatio(freshRatio)} ` +
+    `(${formatRate(rateOf('EdDSA', 'sequential', 'writCachedFresh'))} ops/s; same string ` +
+    `${formatRatio(ratioOf('EdDSA', 'sequential', 'writCached'))})`,
 );
+console.log('(HTTP with auth (cached) ≥ 0.9× no auth: printed by bench/verify/http.ts)');
+for (const alg of ['EdDSA', 'ES256'] as const) {
+  const lookupNs = 1e9 / rateOf(alg, 'sequential', 'lookup');
+  const verifyNs = 1e9 / rateOf(alg, 'sequential', 'writUncached');
+  console.log(
+    `info  ${alg} key-set lookup on a 100-key index: ${lookupNs.toFixed(0)} ns, ` +
+      `${((lookupNs / verifyNs) * 100).toFixed(2)}% of a verify; jose.jwtVerify ` +
+      `${formatRatio(ratioOf(alg, 'sequential', 'jose'))} one at a time, ` +
+      `${formatRatio(ratioOf(alg, 'concurrent', 'jose'))} with ${inFlight} in flight`,
+  );
+}
 let timedWritImports = 0;
 for (const entry of cases) {
   if (entry.contender.id.startsWith('writ')) timedWritImports += entry.importCalls;
@@ -730,8 +731,7 @@ const warmupWritImports = cases.reduce(
     entry.contender.id.startsWith('writ') ? sum + (warmupImports[index] ?? 0) : sum,
   0,
 );
-line(
-  timedWritImports === 0 && warmupWritImports === 0,
-  `no per-call key import: crypto.subtle.importKey calls in timed @writ/verify loops = ` +
+console.log(
+  `info  no per-call key import: crypto.subtle.importKey calls in timed @writ/verify loops = ` +
     `${timedWritImports} (warm-up ${warmupWritImports}; during setup, all contenders: ${setupImports})`,
 );

@@ -203,8 +203,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
     close: async () => {
       await revocations?.close();
     },
-    async verify(token, context) {
-      return verifyCached(token, context) ?? verifyUncached(token, context);
+    verify(token, context) {
+      // Not an async function: a miss returns verifyUncached's own promise, not one wrapping it.
+      // A refused hit throws here, so it is turned into a rejected promise like any refusal.
+      try {
+        const hit = verifyCached(token, context);
+        return hit === undefined ? verifyUncached(token, context) : Promise.resolve(hit);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
   };
   cachedPaths.set(verifier, verifyCached);

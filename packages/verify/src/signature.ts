@@ -93,13 +93,22 @@ function derInteger(bytes: Buffer): Buffer {
 // - When the threadpool empties, callers are back to one at a time.
 // The threshold was measured with bench/verify/run.ts (docs/performance.md).
 
-/** Synchronous verifies allowed between two turns of the event loop while the threadpool is idle. */
-const synchronousPerTurn = 16;
+/**
+ * Synchronous verifies allowed between two turns of the event loop while the threadpool is idle,
+ * at first. One at a time and many in flight look the same from here until one verify goes to the
+ * threadpool: if others start while it is there, many are in flight; if none do, the caller is
+ * alone, and the allowance doubles so that such a probe costs it less and less.
+ */
+const initialSynchronousPerTurn = 16;
+const maxSynchronousPerTurn = 1024;
+let synchronousPerTurn = initialSynchronousPerTurn;
 
 /** Synchronous verifies since the event loop last turned (its check phase). */
 let synchronousSinceTurn = 0;
 /** Verifies handed to the threadpool and not yet answered: the in-flight counter. */
 let onThreadpool = 0;
+/** Verifies that started while the threadpool had work, since it was last idle. */
+let startedMeanwhile = 0;
 let turnWatch: NodeJS.Immediate | undefined;
 
 const loopTurned = (): void => {
@@ -108,22 +117,29 @@ const loopTurned = (): void => {
 };
 
 function chooseThreadpool(): boolean {
-  if (onThreadpool === 0) {
-    if (synchronousSinceTurn >= synchronousPerTurn) return true;
-    if (turnWatch === undefined) {
-      // Unref'd: watching for the loop's next turn must not keep a process alive.
-      turnWatch = setImmediate(loopTurned).unref();
-    }
-    synchronousSinceTurn++;
-    return false;
+  if (onThreadpool > 0) {
+    startedMeanwhile++;
+    return true;
   }
-  return true;
+  if (synchronousSinceTurn >= synchronousPerTurn) return true;
+  if (turnWatch === undefined) {
+    // Unref'd: watching for the loop's next turn must not keep a process alive.
+    turnWatch = setImmediate(loopTurned).unref();
+  }
+  synchronousSinceTurn++;
+  return false;
 }
 
 function answered(): void {
   onThreadpool--;
-  // Nothing else in flight: the caller verifies one at a time again.
-  if (onThreadpool === 0) synchronousSinceTurn = 0;
+  if (onThreadpool > 0) return;
+  // The threadpool is idle again: was anyone else verifying meanwhile?
+  synchronousPerTurn =
+    startedMeanwhile === 0
+      ? Math.min(synchronousPerTurn * 2, maxSynchronousPerTurn)
+      : initialSynchronousPerTurn;
+  startedMeanwhile = 0;
+  synchronousSinceTurn = 0;
 }
 
 /** Signatures checked by this process so far, synchronously or not. */
