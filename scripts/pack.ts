@@ -1,5 +1,5 @@
 /**
- * Builds the publishable tarballs of the four packages:
+ * Builds the publishable tarballs of the five packages:
  *
  *   node scripts/pack.ts --out <dir>
  *
@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-export const publishedPackages = ['core', 'verify', 'client', 'server'] as const;
+export const publishedPackages = ['core', 'verify', 'inspect', 'client', 'server'] as const;
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -53,7 +53,7 @@ async function nodeBinary(version: string): Promise<string> {
   return binary;
 }
 
-async function smoke(node: string, mode: 'verify' | 'service'): Promise<string> {
+async function smoke(node: string, mode: 'verify' | 'inspect' | 'service'): Promise<string> {
   const { stdout } = await run(node, ['smoke.js', mode], { cwd: consumerDir, timeout: 60_000 });
   return stdout;
 }
@@ -106,10 +106,20 @@ describe('the published packages', () => {
       );
     }
     expect(manifestOf('server').bin).toEqual({ writ: './dist/cli/main.js' });
+    expect(manifestOf('inspect').bin).toEqual({ 'writ-inspect': './dist/cli.js' });
+    expect(Object.keys(manifestOf('verify').exports as object)).toContain('./internal');
+  });
+
+  it('let @writ/inspect be installed without the token service and its dependencies', () => {
+    // Linting a token must not install Fastify, Kysely and Argon2: only Writ's two libraries.
+    expect(Object.keys(manifestOf('inspect').dependencies as object).sort()).toEqual([
+      '@writ/core',
+      '@writ/verify',
+    ]);
   });
 
   it('declare the oldest Node they are tested on here', () => {
-    for (const name of ['core', 'verify', 'client']) {
+    for (const name of ['core', 'verify', 'inspect', 'client']) {
       expect(manifestOf(name).engines).toEqual({ node: `>=${oldestVerifyNode.slice(0, -2)}` });
     }
     expect(manifestOf('server').engines).toEqual({ node: `>=${oldestServerNode.slice(0, -2)}` });
@@ -120,6 +130,11 @@ describe('the published packages', () => {
     expect(await smoke(node, 'verify')).toContain(`ok verify on Node ${oldestVerifyNode}`);
   }, 120_000);
 
+  it(`run writ-inspect from node_modules on Node ${oldestVerifyNode}`, async () => {
+    const node = await nodeBinary(oldestVerifyNode);
+    expect(await smoke(node, 'inspect')).toContain(`ok inspect on Node ${oldestVerifyNode}`);
+  }, 120_000);
+
   it(`run the token service, client and revocation mirror from node_modules on Node ${oldestServerNode}`, async () => {
     const node = await nodeBinary(oldestServerNode);
     expect(await smoke(node, 'service')).toContain(`ok service on Node ${oldestServerNode}`);
@@ -127,6 +142,7 @@ describe('the published packages', () => {
 
   it(`do the same on the workspace's Node (${process.versions.node})`, async () => {
     expect(await smoke(process.execPath, 'verify')).toContain('ok verify');
+    expect(await smoke(process.execPath, 'inspect')).toContain('ok inspect');
     expect(await smoke(process.execPath, 'service')).toContain('ok service');
   }, 120_000);
 });

@@ -3,10 +3,12 @@
 // types under node_modules. Exits 0 and prints one "ok …" line per step, or throws.
 //
 //   node smoke.js verify   @writ/core + @writ/verify (+ the node:http adapter) on their own
-//   node smoke.js service  also @writ/server's `writ` CLI and service, and @writ/client
+//   node smoke.js inspect  @writ/inspect's `writ-inspect` bin on its own
+//   node smoke.js service  also @writ/server's `writ` CLI (`writ inspect` too) and service, and
+//                          @writ/client
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +61,57 @@ async function verifyOnItsOwn() {
   check(refused.status === 401, 'the node adapter answers 401 to a forged token');
   server.close();
   console.log(`ok verify on Node ${process.versions.node}`);
+}
+
+function runStatus(args, input) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args);
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout }));
+    // A command that stops reading at its cap closes stdin early: EPIPE here is the point.
+    child.stdin.on('error', () => {});
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** `<bin…> inspect`-style runs of the installed command: verified, forged, from stdin, capped. */
+async function inspectWith(command, label) {
+  const { publicKey, privateKey } = await generateKeyPair('EdDSA');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' };
+  const dir = mkdtempSync(join(tmpdir(), 'writ-smoke-inspect-'));
+  try {
+    const jwksFile = join(dir, 'jwks.json');
+    writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
+    const token = await new SignJWT({ scope: 'read', client_id: 'smoke' })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: 'k1' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject('usr_smoke')
+      .setJti(randomBytes(16).toString('base64url'))
+      .setIssuedAt()
+      .setNotBefore('0s')
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    const verified = await runStatus([...command, token, '--jwks', jwksFile]);
+    check(
+      verified.code === 0 && verified.stdout.includes('✓ verified'),
+      `${label} verifies a token`,
+    );
+    const forged = `${token.slice(0, -2)}${token.endsWith('AA') ? 'AB' : 'AA'}`;
+    const refused = await runStatus([...command, forged, '--jwks', jwksFile]);
+    check(refused.code === 1, `${label} exits 1 on a forged token`);
+    const piped = await runStatus([...command, '-', '--json'], `${token}\n`);
+    check(piped.code === 0 && JSON.parse(piped.stdout).exitCode === 0, `${label} - reads stdin`);
+    const flood = await runStatus([...command, '-'], Buffer.alloc(1024 * 1024, 0x41));
+    check(flood.code === 2, `${label} refuses 1 MiB of stdin`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`ok ${label} on Node ${process.versions.node}`);
 }
 
 function run(args, env, input) {
@@ -150,6 +203,7 @@ async function serviceEndToEnd() {
     }
     check(refused, 'after sign-out the revocation mirror refuses the token within a second');
     await verifier.close();
+    await inspectWith([cli, 'inspect'], 'writ inspect');
     console.log(`ok service on Node ${process.versions.node}`);
   } finally {
     service.kill('SIGTERM');
@@ -159,5 +213,7 @@ async function serviceEndToEnd() {
 }
 
 if (mode === 'verify') await verifyOnItsOwn();
-else if (mode === 'service') await serviceEndToEnd();
-else throw new Error('usage: node smoke.js verify|service');
+else if (mode === 'inspect') {
+  await inspectWith([join(import.meta.dirname, 'node_modules', '.bin', 'writ-inspect')], 'inspect');
+} else if (mode === 'service') await serviceEndToEnd();
+else throw new Error('usage: node smoke.js verify|inspect|service');
