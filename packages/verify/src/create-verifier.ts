@@ -76,7 +76,11 @@ function createKeyResolver(options: ResolvedOptions): KeyResolver {
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
+    // for…in over own JSON-made members: no array of values allocated per object.
+    for (const name in value) {
+      const member = value[name];
+      if (typeof member === 'object') deepFreeze(member);
+    }
   }
   return value;
 }

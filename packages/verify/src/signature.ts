@@ -100,7 +100,7 @@ function derInteger(bytes: Buffer): Buffer {
  * alone, and the allowance doubles so that such a probe costs it less and less.
  */
 const initialSynchronousPerTurn = 16;
-const maxSynchronousPerTurn = 1024;
+const maxSynchronousPerTurn = 128;
 let synchronousPerTurn = initialSynchronousPerTurn;
 
 /** Synchronous verifies since the event loop last turned (its check phase). */
