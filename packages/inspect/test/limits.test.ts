@@ -139,8 +139,12 @@ describe('URL credentials are never printed', () => {
   let server: Server;
   let port: number;
   beforeAll(async () => {
-    server = createServer((_req, res) => {
-      res.writeHead(500).end();
+    server = createServer((req, res) => {
+      if (req.url === '/html/.well-known/oauth-authorization-server') {
+        // A captive portal or an error page: JSON-looking, but not served as JSON.
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end(JSON.stringify({ issuer: `http://127.0.0.1:${port}/html`, jwks_uri: 'x' }));
+      } else res.writeHead(500).end();
     });
     await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
     port = (server.address() as AddressInfo).port;
@@ -162,6 +166,17 @@ describe('URL credentials are never printed', () => {
   ])('%s', async (_name, argv) => {
     const { stdout, stderr } = await inspect(argv());
     expect(`${stdout}\n${stderr}`).not.toMatch(/s3cret-pass|alice|bob/);
+  });
+
+  it('refuses issuer metadata not served as JSON', async () => {
+    const issuer = `http://127.0.0.1:${port}/html`;
+    const { code, report } = await inspect([token, '--issuer', issuer, '--json']).then((run) => ({
+      code: run.code,
+      report: JSON.parse(run.stdout) as { verification: { reason: string; detail: string } },
+    }));
+    expect(code).toBe(1);
+    expect(report.verification.reason).toBe('metadata_unavailable');
+    expect(report.verification.detail).toContain('its content type is not application/json');
   });
 
   it('keeps the rest of the URL', () => {
