@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { isCanonicalBase64url } from './base64url.ts';
 import { reject } from './rejection.ts';
 
@@ -34,7 +35,10 @@ export function splitCompact(token: string): CompactSegments {
 export function decodeJsonObject(segment: string): Record<string, unknown> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(utf8.decode(Buffer.from(segment, 'base64url')));
+    const bytes = Buffer.from(segment, 'base64url');
+    // ASCII is valid UTF-8 and decodes to the same characters: the strict decoder is needed
+    // only when some byte is not ASCII (a token's JSON almost never has one).
+    parsed = JSON.parse(isAscii(bytes) ? bytes.toString('latin1') : utf8.decode(bytes));
   } catch {
     reject('malformed');
   }
