@@ -1,7 +1,8 @@
 /**
  * The token service benchmarks, each in its own process so one cannot warm or starve another:
- * refresh rotations/s, revocation propagation to 3 consumers, mirror memory and lookup cost.
- * `--quick` for a short smoke run.
+ * the refresh path next to oidc-provider and SQLite's commit rate, revocation propagation to 3
+ * consumers, mirror memory and lookup cost. `--quick` for a short smoke run; `--rounds N` and
+ * `--seconds S` (and `--profile DIR`) go to the refresh benchmark.
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -10,15 +11,15 @@ const root = resolve(import.meta.dirname, '../..');
 const node = process.execPath;
 const quick = process.argv.includes('--quick') ? ['--quick'] : [];
 
-const runs: Array<[string, string[]]> = [
-  ['bench/server/refresh.ts', []],
-  ['bench/server/propagation.ts', []],
-  ['bench/server/mirror.ts', ['--expose-gc']],
+const runs: Array<[string, string[], string[]]> = [
+  ['bench/server/refresh.ts', [], process.argv.slice(2)],
+  ['bench/server/propagation.ts', [], quick],
+  ['bench/server/mirror.ts', ['--expose-gc'], quick],
 ];
 
 let failed = false;
-for (const [script, flags] of runs) {
-  const result = spawnSync(node, [...flags, resolve(root, script), ...quick], {
+for (const [script, flags, args] of runs) {
+  const result = spawnSync(node, [...flags, resolve(root, script), ...args], {
     cwd: root,
     stdio: 'inherit',
   });

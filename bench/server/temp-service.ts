@@ -2,14 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../packages/server/src/config/load-config.ts';
-import { type RunningService, startService } from '../../packages/server/src/start-service.ts';
+import { type RunningService, startService } from '../../packages/server/src/app/start-service.ts';
+import { loadConfig } from '../../packages/server/src/platform/config/load-config.ts';
 import { createUser } from '../../packages/server/src/users/create-user.ts';
 
-/** A token service in this process on a temporary SQLite file, for in-process benchmarks. */
+/** A token service in this process on a temporary SQLite file, for benchmarks. */
 export async function startTempService(): Promise<
   RunningService & {
-    addUser(email: string, password: string): Promise<void>;
+    readonly dataDir: string;
+    /** Creates an account and returns its subject id. */
+    addUser(email: string, password: string): Promise<string>;
     destroy(): Promise<void>;
   }
 > {
@@ -27,9 +29,11 @@ export async function startTempService(): Promise<
   const service = await startService(config, { logger: false });
   return {
     ...service,
+    dataDir,
     async addUser(email, password) {
-      const result = await createUser(service.context.storage, { email, password }, Date.now());
+      const result = await createUser(service.context, { email, password });
       if (!result.ok) throw new Error(result.problem);
+      return result.userId;
     },
     async destroy() {
       await service.close();
