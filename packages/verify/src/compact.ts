@@ -7,6 +7,8 @@ export interface CompactSegments {
   readonly header: string;
   readonly payload: string;
   readonly signature: string;
+  /** `header.payload`, what the signature covers (RFC 7515 §5.2): a slice of the token, not a copy. */
+  readonly signingInput: string;
 }
 
 /**
@@ -28,7 +30,7 @@ export function splitCompact(token: string): CompactSegments {
   ) {
     reject('malformed');
   }
-  return { header, payload, signature };
+  return { header, payload, signature, signingInput: token.slice(0, second) };
 }
 
 /** Decodes a segment holding a JSON object; anything else (array, string, invalid UTF-8) is malformed. */

@@ -190,7 +190,7 @@ export function verifySignature(
   segments: CompactSegments,
   key: VerificationKey,
 ): void | Promise<void> {
-  const input = Buffer.from(`${segments.header}.${segments.payload}`, 'latin1');
+  const input = Buffer.from(segments.signingInput, 'latin1');
   const { parameters } = key;
   signaturesChecked++;
   if (parameters.family === 'hmac') {
