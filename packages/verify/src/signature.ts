@@ -91,6 +91,7 @@ function derInteger(bytes: Buffer): Buffer {
 //   thread verify some synchronously meanwhile measured slower: it delays the threadpool's
 //   answers, and the pool's four threads already fill both cores.)
 // - When the threadpool empties, callers are back to one at a time.
+// The state is process-wide on purpose: every verifier shares one event loop and one threadpool.
 // The threshold was measured with bench/verify/run.ts (docs/performance.md).
 
 /**
