@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStorage } from '../src/storage/open-storage.ts';
-import type { Storage } from '../src/storage/storage.ts';
+import { openServiceDatabase, type ServiceDatabase } from '../src/app/open-service-database.ts';
+import type { ServiceStores } from '../src/app/stores.ts';
+import type { UnitOfWork } from '../src/platform/database/unit-of-work.ts';
 import {
   admitSignInAttempt,
   pruneSignInThrottles,
@@ -12,16 +13,20 @@ import {
   signInBlockedFor,
   signInSucceeded,
 } from '../src/throttle/sign-in-throttle.ts';
+import { call } from './support/api-client.ts';
+import { startTestService, type TestService } from './support/test-service.ts';
 
 let dir: string;
-let storage: Storage;
+let database: ServiceDatabase;
+let storage: UnitOfWork<ServiceStores>;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'writ-throttle-'));
-  storage = await openStorage(`sqlite:${join(dir, 'writ.db')}`);
+  database = await openServiceDatabase(`sqlite:${join(dir, 'writ.db')}`);
+  storage = database.db;
 });
 afterAll(async () => {
-  await storage.close();
+  await database.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -79,39 +84,88 @@ describe('sign-in throttling', () => {
   });
 
   it('counts an admitted attempt at once, and takes it back from the address when it succeeds', async () => {
+    const at = () => t0;
     for (let i = 0; i < 6; i++) {
-      expect(await admitSignInAttempt(storage, 'f@example.com', '10.0.0.6', t0)).toBe(0);
+      const admission = await admitSignInAttempt(storage, 'f@example.com', '10.0.0.6', at);
+      expect(admission.blockedMs).toBe(0);
+      admission.end();
     }
-    expect(await admitSignInAttempt(storage, 'f@example.com', '10.0.0.6', t0)).toBe(1000);
-    expect((await storage.findThrottle('ip:10.0.0.6'))?.failures).toBe(6);
+    expect((await admitSignInAttempt(storage, 'f@example.com', '10.0.0.6', at)).blockedMs).toBe(
+      1000,
+    );
+    expect((await storage.throttles.find('ip:10.0.0.6'))?.failures).toBe(6);
     await signInSucceeded(storage, 'f@example.com', '10.0.0.6');
     expect(await signInBlockedFor(storage, 'f@example.com', '10.0.0.6', t0)).toBe(0);
-    expect((await storage.findThrottle('ip:10.0.0.6'))?.failures).toBe(5);
+    expect((await storage.throttles.find('ip:10.0.0.6'))?.failures).toBe(5);
   });
 
   it('forgets spent counters, but never one that still blocks', async () => {
     const now = t0 + 60 * 60_000;
-    await storage.saveThrottle({
+    await storage.throttles.save({
       key: 'spent',
       failures: 3,
       blockedUntil: 0,
       updatedAt: now - 20 * 60_000,
     });
-    await storage.saveThrottle({
+    await storage.throttles.save({
       key: 'recent',
       failures: 3,
       blockedUntil: 0,
       updatedAt: now - 60_000,
     });
-    await storage.saveThrottle({
+    await storage.throttles.save({
       key: 'blocking',
       failures: 40,
       blockedUntil: now + 60_000,
       updatedAt: now - 20 * 60_000,
     });
     await pruneSignInThrottles(storage, now);
-    expect(await storage.findThrottle('spent')).toBeUndefined();
-    expect(await storage.findThrottle('recent')).toBeDefined();
-    expect(await storage.findThrottle('blocking')).toBeDefined();
+    expect(await storage.throttles.find('spent')).toBeUndefined();
+    expect(await storage.throttles.find('recent')).toBeDefined();
+    expect(await storage.throttles.find('blocking')).toBeDefined();
+  });
+});
+
+describe('sign-in throttling of concurrent attempts (over HTTP)', () => {
+  const password = 'correct horse battery staple';
+  let service: TestService;
+
+  beforeAll(async () => {
+    service = await startTestService();
+  });
+  afterAll(async () => {
+    await service.destroy();
+  });
+
+  const burst = (email: string, typed: string) =>
+    Promise.all(
+      Array.from({ length: 16 }, () =>
+        call(service.url, 'POST', '/auth/sign-in', { body: { email, password: typed } }),
+      ),
+    );
+
+  it('lets 16 concurrent correct sign-ins for one account from one address all succeed', async () => {
+    await service.addUser('tabs@example.com', password);
+    const answers = await burst('tabs@example.com', password);
+    expect(answers.map((answer) => answer.status)).toEqual(Array(16).fill(200));
+  });
+
+  it('still counts a burst of 16 concurrent wrong guesses before answering any of them', async () => {
+    await service.addUser('burst@example.com', password);
+    const statuses = (await burst('burst@example.com', 'not the password at all')).map(
+      (answer) => answer.status,
+    );
+    const guessed = statuses.filter((status) => status === 401).length;
+    const throttled = statuses.filter((status) => status === 429).length;
+    expect(guessed + throttled).toBe(16);
+    // 5 free failures and the sixth that starts the backoff; one more only if the 1 s block
+    // ran out while the first guesses were still being checked.
+    expect(guessed).toBeGreaterThanOrEqual(6);
+    expect(guessed).toBeLessThanOrEqual(7);
+    // The owner, at the same address, is then refused like the guesser.
+    const owner = await call(service.url, 'POST', '/auth/sign-in', {
+      body: { email: 'burst@example.com', password },
+    });
+    expect(owner.status).toBe(429);
   });
 });

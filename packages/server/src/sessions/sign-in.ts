@@ -1,10 +1,13 @@
-import { verifyPassword } from '../crypto/password.ts';
-import { randomId } from '../crypto/random.ts';
-import type { RequestOrigin, ServiceContext } from '../service-context.ts';
-import type { SessionMode, SessionRecord } from '../storage/records.ts';
+import { recordActivity } from '../activity/record-activity.ts';
+import { verifyPassword } from '../platform/crypto/password.ts';
+import { randomId } from '../platform/crypto/random.ts';
+import type { RequestOrigin } from '../platform/http/origin.ts';
 import { admitSignInAttempt, signInSucceeded } from '../throttle/sign-in-throttle.ts';
 import { normaliseEmail } from '../users/email.ts';
+import { findUserByEmail } from '../users/find-user-by-email.ts';
 import { type IssuedTokens, issueTokens } from './issue-tokens.ts';
+import type { SessionMode, SessionRecord } from './session-record.ts';
+import type { SessionsContext } from './sessions-context.ts';
 
 export type SignInResult =
   | { readonly ok: true; readonly tokens: IssuedTokens; readonly session: SessionRecord }
@@ -17,23 +20,40 @@ export type SignInResult =
  * tells an attacker whether an account exists.
  */
 export async function signIn(
-  context: ServiceContext,
+  context: SessionsContext,
   input: { readonly email: string; readonly password: string; readonly mode: SessionMode },
   origin: RequestOrigin,
 ): Promise<SignInResult> {
-  const { storage, config } = context;
   const email = normaliseEmail(input.email);
-  const blockedMs = await admitSignInAttempt(storage, email, origin.ip, context.now());
-  if (blockedMs > 0)
-    return { ok: false, error: 'throttled', retryAfterSec: Math.ceil(blockedMs / 1000) };
+  const admission = await admitSignInAttempt(context.db, email, origin.ip, () =>
+    context.clock.nowMs(),
+  );
+  if (admission.blockedMs > 0) {
+    const retryAfterSec = Math.ceil(admission.blockedMs / 1000);
+    return { ok: false, error: 'throttled', retryAfterSec };
+  }
+  try {
+    return await signInAdmitted(context, email, input, origin);
+  } finally {
+    admission.end();
+  }
+}
 
-  const user = await storage.findUserByEmail(email);
+/** The admitted attempt: the password check, then the session (or the counted failure). */
+async function signInAdmitted(
+  context: SessionsContext,
+  email: string,
+  input: { readonly password: string; readonly mode: SessionMode },
+  origin: RequestOrigin,
+): Promise<SignInResult> {
+  const { db, config, clock } = context;
+  const user = await findUserByEmail(db, email);
   const passwordOk = await verifyPassword(user?.passwordHash, input.password);
-  const now = context.now();
+  const now = clock.nowMs();
   if (user === undefined || !passwordOk) {
     // The failure was counted when the attempt was admitted.
     if (user !== undefined) {
-      await storage.recordActivity({
+      await recordActivity(db, {
         userId: user.id,
         sessionId: null,
         type: 'sign_in_failed',
@@ -44,7 +64,7 @@ export async function signIn(
     return { ok: false, error: 'invalid_credentials' };
   }
 
-  return storage.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     await signInSucceeded(tx, email, origin.ip);
     const session: SessionRecord = {
       id: randomId('ses'),
@@ -58,8 +78,8 @@ export async function signIn(
       ip: origin.ip,
       userAgent: origin.userAgent,
     };
-    await tx.createSession(session);
-    await tx.recordActivity({
+    await tx.sessions.create(session);
+    await recordActivity(tx, {
       userId: user.id,
       sessionId: session.id,
       type: 'sign_in',

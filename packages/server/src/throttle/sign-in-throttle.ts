@@ -1,5 +1,6 @@
-import { hashSecret } from '../crypto/random.ts';
-import type { Storage } from '../storage/storage.ts';
+import { hashSecret } from '../platform/crypto/random.ts';
+import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
+import type { ThrottlesStores } from './throttles-store.ts';
 
 /**
  * Sign-in throttling with exponential backoff, on three keys:
@@ -42,30 +43,30 @@ function blockMsFor(rule: Rule, failures: number): number {
 
 /** Milliseconds until the attempt may be made, or 0 when it may be made now. */
 export async function signInBlockedFor(
-  storage: Storage,
+  db: ThrottlesStores,
   email: string,
   ip: string,
   now: number,
 ): Promise<number> {
   let wait = 0;
   for (const [, key] of keysFor(email, ip)) {
-    const record = await storage.findThrottle(key);
+    const record = await db.throttles.find(key);
     if (record !== undefined) wait = Math.max(wait, record.blockedUntil - now);
   }
   return wait;
 }
 
 export async function recordSignInFailure(
-  storage: Storage,
+  db: ThrottlesStores,
   email: string,
   ip: string,
   now: number,
 ): Promise<void> {
   for (const [rule, key] of keysFor(email, ip)) {
-    const record = await storage.findThrottle(key);
+    const record = await db.throttles.find(key);
     const failures =
       record === undefined || now - record.updatedAt > windowMs ? 1 : record.failures + 1;
-    await storage.saveThrottle({
+    await db.throttles.save({
       key,
       failures,
       blockedUntil: now + blockMsFor(rule, failures),
@@ -74,37 +75,126 @@ export async function recordSignInFailure(
   }
 }
 
+/** What `admitSignInAttempt` answers. */
+export interface SignInAdmission {
+  /** 0 when the attempt was admitted; otherwise how long until one may be made, in ms. */
+  readonly blockedMs: number;
+  /** Ends an admitted attempt whatever its outcome (after `signInSucceeded` has committed). */
+  end(): void;
+}
+
+/**
+ * Attempts this process has admitted and not yet ended, per throttle key. An attempt refused
+ * only because of attempts still in flight waits for them instead of being refused: a correct
+ * sign-in takes its count back when it ends, so concurrent correct sign-ins (a page opened in
+ * many tabs, a test suite, a benchmark) never throttle each other, while wrong guesses stay
+ * counted and the waiters behind them are refused. Attempts in flight + failures therefore
+ * never exceed what the rules allow, and nothing is answered before it is counted.
+ */
+const inFlight = new Map<string, number>();
+const waiters = new Set<() => void>();
+/** Bounds on waiting: it holds a request open, and an outsider chooses how many arrive. */
+const maxWaiters = 1024;
+const maxWaitMs = 5_000;
+
+function occupy(keys: readonly string[]): void {
+  for (const key of keys) inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
+}
+
+function release(keys: readonly string[]): void {
+  for (const key of keys) {
+    const count = (inFlight.get(key) ?? 0) - 1;
+    if (count > 0) inFlight.set(key, count);
+    else inFlight.delete(key);
+  }
+}
+
+/** Only an admitted attempt ending can change a waiter's answer: a refusal wakes nobody. */
+function wakeWaiters(): void {
+  for (const wake of waiters) wake();
+}
+
+function nextRelease(timeoutMs: number): Promise<void> {
+  return new Promise((done) => {
+    const timer = setTimeout(wake, timeoutMs);
+    function wake(): void {
+      clearTimeout(timer);
+      waiters.delete(wake);
+      done();
+    }
+    waiters.add(wake);
+  });
+}
+
 /**
  * Admits a sign-in attempt, or says how long it must wait. An admitted attempt is counted as a
  * failure at once, in the same transaction as the check: counted only after the (slow) password
  * check, any number of concurrent guesses would all pass the check before the first was counted.
  * `signInSucceeded` takes the count back.
  */
-export function admitSignInAttempt(
-  storage: Storage,
+export async function admitSignInAttempt(
+  db: UnitOfWork<ThrottlesStores>,
   email: string,
   ip: string,
-  now: number,
-): Promise<number> {
-  return storage.transaction(async (tx) => {
-    const wait = await signInBlockedFor(tx, email, ip, now);
-    if (wait <= 0) await recordSignInFailure(tx, email, ip, now);
-    return wait;
-  });
+  nowMs: () => number,
+): Promise<SignInAdmission> {
+  const keys = keysFor(email, ip).map(([, key]) => key);
+  const waitUntil = performance.now() + maxWaitMs;
+  for (;;) {
+    let admitted = false;
+    const blockedMs = await db
+      .transaction(async (tx) => {
+        const wait = await signInBlockedFor(tx, email, ip, nowMs());
+        if (wait <= 0) {
+          await recordSignInFailure(tx, email, ip, nowMs());
+          // Marked inside the transaction, so an attempt checked after this one commits (they
+          // are serialised) and refused sees this one in flight and waits for it.
+          occupy(keys);
+          admitted = true;
+        }
+        return wait;
+      })
+      .catch((error: unknown) => {
+        if (admitted) release(keys);
+        throw error;
+      });
+    if (admitted) {
+      let ended = false;
+      return {
+        blockedMs: 0,
+        end() {
+          if (ended) return;
+          ended = true;
+          release(keys);
+          wakeWaiters();
+        },
+      };
+    }
+    const remainingMs = waitUntil - performance.now();
+    const othersInFlight = keys.some((key) => inFlight.has(key));
+    if (!othersInFlight || remainingMs <= 0 || waiters.size >= maxWaiters) {
+      return { blockedMs, end() {} };
+    }
+    await nextRelease(remainingMs);
+  }
 }
 
 /**
  * After an admitted attempt proved the password right: the account's counters are cleared, and
  * the address's keeps every failure but this attempt.
  */
-export async function signInSucceeded(storage: Storage, email: string, ip: string): Promise<void> {
-  await recordSignInSuccess(storage, email, ip);
+export async function signInSucceeded(
+  db: ThrottlesStores,
+  email: string,
+  ip: string,
+): Promise<void> {
+  await recordSignInSuccess(db, email, ip);
   const [rule, key] = keysFor(email, ip).find(([candidate]) => candidate === rules.ip) ?? [];
   if (rule === undefined || key === undefined) return;
-  const record = await storage.findThrottle(key);
+  const record = await db.throttles.find(key);
   if (record === undefined) return;
   const failures = Math.max(0, record.failures - 1);
-  await storage.saveThrottle({
+  await db.throttles.save({
     ...record,
     failures,
     blockedUntil: record.updatedAt + blockMsFor(rule, failures),
@@ -115,17 +205,17 @@ export async function signInSucceeded(storage: Storage, email: string, ip: strin
  * Forgets counters that no longer count (older than the window) and block nothing: otherwise an
  * attacker typing endless made-up addresses would grow the table without bound.
  */
-export function pruneSignInThrottles(storage: Storage, now: number): Promise<number> {
-  return storage.pruneThrottles(now - windowMs, now);
+export function pruneSignInThrottles(db: ThrottlesStores, now: number): Promise<number> {
+  return db.throttles.prune(now - windowMs, now);
 }
 
 /** A correct password clears the account's own counters; the IP's stays (it may be spraying). */
 export async function recordSignInSuccess(
-  storage: Storage,
+  db: ThrottlesStores,
   email: string,
   ip: string,
 ): Promise<void> {
   for (const [rule, key] of keysFor(email, ip)) {
-    if (rule !== rules.ip) await storage.deleteThrottle(key);
+    if (rule !== rules.ip) await db.throttles.delete(key);
   }
 }
