@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config/load-config.ts';
+import { ConfigError, loadConfig } from '../src/platform/config/load-config.ts';
 
 const dirs: string[] = [];
 function workdir(): string {

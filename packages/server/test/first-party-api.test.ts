@@ -263,6 +263,10 @@ describe('sessions', () => {
       (await call(base(), 'DELETE', `/auth/sessions/${bSid}`, { token: stranger.access_token }))
         .status,
     ).toBe(404);
+    // The stranger's attempt left the session as it was.
+    expect((await call(base(), 'GET', '/auth/sessions', { token: b.access_token })).status).toBe(
+      200,
+    );
     expect(
       (await call(base(), 'DELETE', '/auth/sessions/ses_unknown', { token: a.access_token }))
         .status,

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openServiceDatabase } from '../src/app/open-service-database.ts';
 import { newRevocations } from '../src/revocation/revocation-policy.ts';
-import { openStorage } from '../src/storage/open-storage.ts';
 import { call, signInBody } from './support/api-client.ts';
 import { freePort } from './support/free-port.ts';
 import {
@@ -163,10 +163,10 @@ describe('the mirror across failures', () => {
 
     await service.kill();
     // Another writer (an admin tool, a second instance) appends while this one is down.
-    const storage = await openStorage(`sqlite:${join(dataDir, 'writ.db')}`);
+    const database = await openServiceDatabase(`sqlite:${join(dataDir, 'writ.db')}`);
     const nowSec = Math.floor(Date.now() / 1000);
-    await storage.transaction((tx) =>
-      tx.appendRevocations(
+    await database.db.transaction((tx) =>
+      tx.revocations.append(
         newRevocations(
           [{ type: 'sid', value: String(decodeJwt(writtenWhileDown.access_token).sid) }],
           'admin',
@@ -174,7 +174,7 @@ describe('the mirror across failures', () => {
         ),
       ),
     );
-    await storage.close();
+    await database.close();
     service = await startWrit();
 
     expect(await msUntilRefused(writtenWhileDown.access_token, 5000)).toBeLessThan(5000);

@@ -24,7 +24,7 @@ async function appendDirectly(count: number): Promise<void> {
     { length: count },
     (_, i) => ({ type: 'jti', value: `bulk-${nowSec}-${i}` }) as const,
   );
-  const entries = await service.context.storage.appendRevocations(
+  const entries = await service.context.db.revocations.append(
     newRevocations(targets, 'admin', nowSec),
   );
   service.context.notifier.publish(entries);
@@ -87,7 +87,7 @@ describe('GET /revocations', () => {
 
 describe('GET /revocations/stream', () => {
   it('sends the backlog after a cursor, then a heartbeat, then live entries as they commit', async () => {
-    const head = await service.context.storage.revocationHead();
+    const head = await service.context.db.revocations.head();
     await appendDirectly(3);
     const stream = await openSse(`${service.url}/revocations/stream?after=${head}`, auth());
     try {
@@ -109,7 +109,7 @@ describe('GET /revocations/stream', () => {
   });
 
   it('resumes from Last-Event-ID without repeating or skipping an entry', async () => {
-    const head = await service.context.storage.revocationHead();
+    const head = await service.context.db.revocations.head();
     await appendDirectly(2);
     const stream = await openSse(`${service.url}/revocations/stream?after=0`, {
       ...auth(),
@@ -140,7 +140,7 @@ describe('GET /revocations/stream', () => {
       expect(Date.now() - start).toBeLessThan(3500);
       const beat = stream.events.filter((e) => e.event === 'heartbeat').at(-1);
       expect(beat?.data).toMatchObject({
-        head: await service.context.storage.revocationHead(),
+        head: await service.context.db.revocations.head(),
         retentionSec: 15 * 60 + 30,
         heartbeatSec: 1,
       });
@@ -156,7 +156,7 @@ describe('GET /revocations/stream', () => {
     });
     try {
       await stream.waitFor((e) => e.event === 'heartbeat');
-      await service.context.storage.revokeApiKey('consumer', 'short-lived', Date.now());
+      await service.context.db.apiKeys.revoke('consumer', 'short-lived', Date.now());
       const outcome = await Promise.race([
         stream.ended.then(() => 'ended'),
         new Promise((r) => setTimeout(() => r('still open'), 2500)),
@@ -172,7 +172,7 @@ describe('GET /revocations/stream', () => {
   });
 
   it('delivers entries committed while the backlog was being read', async () => {
-    const head = await service.context.storage.revocationHead();
+    const head = await service.context.db.revocations.head();
     await appendDirectly(1500);
     const streamPromise = openSse(`${service.url}/revocations/stream?after=${head}`, auth());
     await appendDirectly(5);

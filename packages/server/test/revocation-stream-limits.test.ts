@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/load-config.ts';
+import { loadConfig } from '../src/platform/config/load-config.ts';
 import { openSse, type SseConnection } from './support/sse-reader.ts';
 import { startTestService, type TestService } from './support/test-service.ts';
 

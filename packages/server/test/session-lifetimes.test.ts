@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, signInBody } from './support/api-client.ts';
 import { startTestService, type TestService } from './support/test-service.ts';
 
 /**
- * Idle and absolute session lifetimes, with the service's clock moved forward (only Date is
- * faked: sockets and timers run for real).
+ * Idle and absolute session lifetimes, with the service's injected clock moved forward (the
+ * global Date, sockets and timers run for real).
  */
 let service: TestService;
 const password = 'correct horse battery staple';
@@ -20,11 +20,11 @@ beforeAll(async () => {
 });
 afterAll(() => service.destroy());
 afterEach(() => {
-  vi.useRealTimers();
+  service.clock.reset();
 });
 
 function advance(seconds: number): void {
-  vi.setSystemTime(Date.now() + seconds * 1000);
+  service.clock.advance(seconds * 1000);
 }
 
 async function refreshWith(token: string) {
@@ -33,14 +33,12 @@ async function refreshWith(token: string) {
 
 describe('session lifetimes', () => {
   it('ends a session left unused for the idle lifetime', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
     const tokens = await signInBody(service.url, 'tess@example.com', password);
     advance(idleSec + 1);
     expect((await refreshWith(tokens.refresh_token)).status).toBe(401);
   });
 
   it('keeps a used session alive past the idle lifetime, but never past the absolute one', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
     let refreshToken = (await signInBody(service.url, 'tess@example.com', password)).refresh_token;
     // Refresh every 400 s (inside the 600 s idle window): alive at 400, 800 and 1200 s.
     for (let i = 0; i < 3; i++) {
@@ -55,16 +53,27 @@ describe('session lifetimes', () => {
   });
 
   it('does not list ended sessions', async () => {
-    await service.addUser('tara@example.com', password);
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const old = await signInBody(service.url, 'tara@example.com', password);
-    advance(idleSec + 1);
-    const fresh = await signInBody(service.url, 'tara@example.com', password);
-    const listed = await call(service.url, 'GET', '/auth/sessions', { token: fresh.access_token });
-    const ids = (listed.body.sessions as Array<{ id: string }>).map((s) => s.id);
-    expect(ids).toHaveLength(1);
-    expect(ids).not.toContain(
-      JSON.parse(Buffer.from(old.access_token.split('.')[1] ?? '', 'base64url').toString()).sid,
-    );
+    // The service's own verifier checks token times against the real clock, so the old session
+    // is opened in the past and the listing happens now. A service of its own: the throttle
+    // records of the other cases lie in that past's future.
+    const own = await startTestService({
+      WRIT_SESSION_IDLE_TTL: String(idleSec),
+      WRIT_SESSION_ABSOLUTE_TTL: String(absoluteSec),
+    });
+    try {
+      await own.addUser('tara@example.com', password);
+      own.clock.advance(-(idleSec + 1) * 1000);
+      const old = await signInBody(own.url, 'tara@example.com', password);
+      own.clock.reset();
+      const fresh = await signInBody(own.url, 'tara@example.com', password);
+      const listed = await call(own.url, 'GET', '/auth/sessions', { token: fresh.access_token });
+      const ids = (listed.body.sessions as Array<{ id: string }>).map((s) => s.id);
+      expect(ids).toHaveLength(1);
+      expect(ids).not.toContain(
+        JSON.parse(Buffer.from(old.access_token.split('.')[1] ?? '', 'base64url').toString()).sid,
+      );
+    } finally {
+      await own.destroy();
+    }
   });
 });

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import type { ApiKeyKind } from '../api-keys/api-key-record.ts';
 import { createApiKey } from '../api-keys/create-api-key.ts';
-import type { ServiceConfig } from '../config/config.ts';
-import { ConfigError, loadConfig } from '../config/load-config.ts';
-import { SealedBoxError } from '../crypto/sealed-box.ts';
-import { type RunningService, startService } from '../start-service.ts';
-import { openStorage } from '../storage/open-storage.ts';
-import type { ApiKeyKind } from '../storage/records.ts';
+import { listApiKeys } from '../api-keys/list-api-keys.ts';
+import { revokeApiKey } from '../api-keys/revoke-api-key.ts';
+import { openServiceDatabase } from '../app/open-service-database.ts';
+import { type RunningService, startService } from '../app/start-service.ts';
+import { systemClock } from '../platform/clock.ts';
+import type { ServiceConfig } from '../platform/config/config.ts';
+import { ConfigError, loadConfig } from '../platform/config/load-config.ts';
+import { SealedBoxError } from '../platform/crypto/sealed-box.ts';
 import { createUser } from '../users/create-user.ts';
 import type { CliIo } from './io.ts';
 
@@ -108,9 +111,9 @@ export async function userAdd(io: CliIo, email: string | undefined): Promise<num
   const settings = config(io);
   if (settings === undefined) return 1;
   const password = await io.readSecret(`password for ${email}: `);
-  const storage = await openStorage(settings.databaseUrl);
+  const { db, close } = await openServiceDatabase(settings.databaseUrl);
   try {
-    const result = await createUser(storage, { email, password }, Date.now());
+    const result = await createUser({ db, clock: systemClock }, { email, password });
     if (!result.ok) {
       const messages = {
         invalid_email: 'that does not look like an email address',
@@ -123,7 +126,7 @@ export async function userAdd(io: CliIo, email: string | undefined): Promise<num
     io.stdout(`created user ${result.userId}`);
     return 0;
   } finally {
-    await storage.close();
+    await close();
   }
 }
 
@@ -140,28 +143,28 @@ export async function apiKeyAdd(
   }
   const settings = config(io);
   if (settings === undefined) return 1;
-  const storage = await openStorage(settings.databaseUrl);
+  const { db, close } = await openServiceDatabase(settings.databaseUrl);
   try {
-    const key = await createApiKey(storage, kind, name, Date.now());
+    const key = await createApiKey({ db, clock: systemClock }, kind, name);
     io.stderr(`created ${kind} key "${name}"; it is shown once, store it in your secret manager:`);
     io.stdout(key);
     return 0;
   } finally {
-    await storage.close();
+    await close();
   }
 }
 
 export async function apiKeyList(io: CliIo, kind: ApiKeyKind): Promise<number> {
   const settings = config(io);
   if (settings === undefined) return 1;
-  const storage = await openStorage(settings.databaseUrl);
+  const { db, close } = await openServiceDatabase(settings.databaseUrl);
   try {
-    for (const key of await storage.listApiKeys(kind)) {
+    for (const key of await listApiKeys(db, kind)) {
       io.stdout(`${key.name}\tcreated ${new Date(key.createdAt).toISOString()}`);
     }
     return 0;
   } finally {
-    await storage.close();
+    await close();
   }
 }
 
@@ -176,13 +179,13 @@ export async function apiKeyRevoke(
   }
   const settings = config(io);
   if (settings === undefined) return 1;
-  const storage = await openStorage(settings.databaseUrl);
+  const { db, close } = await openServiceDatabase(settings.databaseUrl);
   try {
-    const revoked = await storage.revokeApiKey(kind, name, Date.now());
+    const revoked = await revokeApiKey({ db, clock: systemClock }, kind, name);
     io.stderr(revoked ? `revoked ${kind} key "${name}"` : `no active ${kind} key named "${name}"`);
     return revoked ? 0 : 1;
   } finally {
-    await storage.close();
+    await close();
   }
 }
 

@@ -7,10 +7,12 @@ import {
   type JWK,
   SignJWT,
 } from 'jose';
-import { open, seal } from '../crypto/sealed-box.ts';
-import type { SigningKeyRecord } from '../storage/records.ts';
-import type { Storage } from '../storage/storage.ts';
+import { open, seal } from '../platform/crypto/sealed-box.ts';
+import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
+import { KeyRingError } from './errors.ts';
 import type { Signer, SignRequest } from './signer.ts';
+import type { SigningKeyRecord } from './signing-key-record.ts';
+import type { SigningKeysStores } from './signing-keys-store.ts';
 
 interface ActiveKey {
   readonly kid: string;
@@ -53,17 +55,21 @@ export class KeyRing implements Signer {
   }
 
   /** Loads the ring, creating the first signing key if there is none. */
-  static async open(storage: Storage, masterKey: Uint8Array, now: number): Promise<KeyRing> {
-    const records = await storage.transaction(async (tx) => {
-      let keys = await tx.listSigningKeys(['next', 'active', 'retiring']);
+  static async open(
+    db: UnitOfWork<SigningKeysStores>,
+    masterKey: Uint8Array,
+    nowMs: number,
+  ): Promise<KeyRing> {
+    const records = await db.transaction(async (tx) => {
+      let keys = await tx.signingKeys.list(['next', 'active', 'retiring']);
       if (!keys.some((key) => key.state === 'active')) {
-        await tx.insertSigningKey(await generateSigningKey(masterKey, now));
-        keys = await tx.listSigningKeys(['next', 'active', 'retiring']);
+        await tx.signingKeys.insert(await generateSigningKey(masterKey, nowMs));
+        keys = await tx.signingKeys.list(['next', 'active', 'retiring']);
       }
       return keys;
     });
     const activeRecord = records.filter((key) => key.state === 'active').at(-1);
-    if (activeRecord === undefined) throw new Error('key ring has no active key');
+    if (activeRecord === undefined) throw new KeyRingError('key ring has no active key');
     const privateJwk = JSON.parse(
       open(masterKey, activeRecord.sealedPrivateJwk, activeRecord.kid),
     ) as JWK;

@@ -1,5 +1,5 @@
 import { Policy, type RevocationCause, type RevocationTarget } from '@writ/core';
-import type { NewRevocation } from '../storage/records.ts';
+import type { NewRevocation } from './revocation-log-store.ts';
 
 /**
  * An entry may be forgotten once no token it matches can still pass a verifier: the longest

@@ -1,10 +1,10 @@
 import { TokenKind } from '@writ/core';
 import { csrfClaimFor } from '@writ/verify/internal';
-import { hashSecret, randomSecret, randomTokenId } from '../crypto/random.ts';
-import type { ServiceContext } from '../service-context.ts';
-import type { SessionRecord } from '../storage/records.ts';
-import type { Storage } from '../storage/storage.ts';
+import { randomTokenId } from '../platform/crypto/random.ts';
+import { issueRefreshToken } from '../refresh-tokens/issue-refresh-token.ts';
 import { csrfTokenFor } from './csrf.ts';
+import type { SessionRecord } from './session-record.ts';
+import type { SessionsContext, SessionsTransaction } from './sessions-context.ts';
 
 /** Scope of first-party sessions until clients and consent arrive with the OAuth endpoints. */
 export const firstPartyScope = 'api';
@@ -23,17 +23,16 @@ export interface IssuedTokens {
  * is stored only as a hash; the caller hands the plaintext to the client once.
  */
 export async function issueTokens(
-  context: ServiceContext,
-  storage: Storage,
+  context: SessionsContext,
+  tx: SessionsTransaction,
   session: SessionRecord,
 ): Promise<IssuedTokens> {
   const csrfToken =
     session.mode === 'cookie' ? csrfTokenFor(context.csrfKey, session.id) : undefined;
-  const now = context.now();
-  const iat = Math.floor(now / 1000);
+  const nowMs = context.clock.nowMs();
+  const iat = Math.floor(nowMs / 1000);
   const ttl = context.config.accessTokenTtlSec;
-  const refreshToken = randomSecret('wrt_');
-  await storage.insertRefreshToken(hashSecret(refreshToken), session.id, now);
+  const refreshToken = await issueRefreshToken(tx, session.id, nowMs);
   const accessToken = await context.signer.sign({
     typ: TokenKind.access,
     claims: {

@@ -1,10 +1,11 @@
 import type { RevocationEntry } from '@writ/core';
-import { hashSecret } from '../crypto/random.ts';
-import type { RequestOrigin, ServiceContext } from '../service-context.ts';
-import type { SessionMode, SessionRecord } from '../storage/records.ts';
+import { recordActivity } from '../activity/record-activity.ts';
+import type { RequestOrigin } from '../platform/http/origin.ts';
+import { consumeRefreshToken } from '../refresh-tokens/consume-refresh-token.ts';
 import { type IssuedTokens, issueTokens } from './issue-tokens.ts';
 import { revokeSessions } from './revoke-sessions.ts';
-import { isLive } from './sign-out.ts';
+import { isLive, type SessionMode, type SessionRecord } from './session-record.ts';
+import type { SessionsContext } from './sessions-context.ts';
 
 export type RefreshResult =
   | { readonly ok: true; readonly tokens: IssuedTokens; readonly session: SessionRecord }
@@ -18,7 +19,7 @@ export type RefreshResult =
  * transport (a cookie session's token in a JSON body).
  */
 export async function refresh(
-  context: ServiceContext,
+  context: SessionsContext,
   input: {
     readonly refreshToken: string;
     /** How the token arrived: a cookie session's token must come from its cookie, and vice versa. */
@@ -26,26 +27,28 @@ export async function refresh(
   },
   origin: RequestOrigin,
 ): Promise<RefreshResult> {
-  const { storage, config } = context;
+  const { db, config } = context;
   const failed = { ok: false, error: 'invalid_grant' } as const;
   let published: RevocationEntry[] = [];
-  const result = await storage.transaction(async (tx): Promise<RefreshResult> => {
-    const now = context.now();
-    const consumption = await tx.consumeRefreshToken(hashSecret(input.refreshToken), now);
+  const result = await db.transaction(async (tx): Promise<RefreshResult> => {
+    const now = context.clock.nowMs();
+    const consumption = await consumeRefreshToken(tx, input.refreshToken, now);
     if (consumption.status === 'unknown') return failed;
-    const session = await tx.findSession(consumption.sessionId);
+    const session = await tx.sessions.find(consumption.sessionId);
     if (session === undefined) return failed;
     // A cookie session's refresh token lives in an HttpOnly cookie no script can read: seeing it
     // anywhere else means it was stolen, which is answered like reuse.
     if (consumption.status === 'reused' || session.mode !== input.transport) {
       if (session.revokedAt === null) {
-        published = await revokeSessions(context, tx, {
+        ({ entries: published } = await revokeSessions(tx, {
           userId: session.userId,
           sessionIds: [session.id],
           cause: 'refresh_reuse',
           activity: 'refresh_reuse',
           origin,
-        });
+          nowMs: context.clock.nowMs(),
+          which: 'unrevoked',
+        }));
       }
       return failed;
     }
@@ -54,8 +57,8 @@ export async function refresh(
       session.absoluteExpiresAt,
       now + config.sessionIdleTtlSec * 1000,
     );
-    await tx.touchSession(session.id, now, idleExpiresAt);
-    await tx.recordActivity({
+    await tx.sessions.touch(session.id, now, idleExpiresAt);
+    await recordActivity(tx, {
       userId: session.userId,
       sessionId: session.id,
       type: 'refresh',

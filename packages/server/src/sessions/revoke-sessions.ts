@@ -1,48 +1,56 @@
 import type { RevocationCause, RevocationEntry } from '@writ/core';
-import { newRevocations } from '../revocation/revocation-policy.ts';
-import type { RequestOrigin, ServiceContext } from '../service-context.ts';
-import type { ActivityType } from '../storage/records.ts';
-import type { Storage } from '../storage/storage.ts';
+import type { ActivityType } from '../activity/activity-record.ts';
+import { recordActivity } from '../activity/record-activity.ts';
+import type { RequestOrigin } from '../platform/http/origin.ts';
+import { appendRevocations } from '../revocation/append-revocations.ts';
+import type { SessionsTransaction } from './sessions-context.ts';
 
 /**
- * Revokes sessions inside the caller's transaction: marks each revoked (their refresh tokens
- * die with them), appends one `sid` entry per session to the revocation log, and records the
- * activity. Returns the log entries for the caller to publish once the transaction commits.
+ * Revokes sessions of one user inside the caller's transaction: marks each revoked (their
+ * refresh tokens die with them) — only those the user owns, decided by the update itself —,
+ * appends one `sid` entry per revoked session to the revocation log, and records the activity.
+ * Returns the log entries for the caller to publish once the transaction commits.
  */
 export async function revokeSessions(
-  context: ServiceContext,
-  storage: Storage,
+  tx: SessionsTransaction,
   input: {
     readonly userId: string;
     readonly sessionIds: readonly string[];
     readonly cause: RevocationCause;
     readonly activity: ActivityType;
     readonly origin: RequestOrigin;
+    readonly nowMs: number;
+    /** `live`: leave expired sessions as they are; `unrevoked`: revoke them too. */
+    readonly which: 'live' | 'unrevoked';
     /** Also revoke every token of the user issued before now (sign out everywhere). */
     readonly allTokensOfUser?: boolean;
   },
-): Promise<RevocationEntry[]> {
-  const now = context.now();
-  const revoked: string[] = [];
-  for (const id of input.sessionIds) {
-    if (await storage.revokeSession(id, input.cause, now)) revoked.push(id);
-  }
-  const nowSec = Math.floor(now / 1000);
-  const targets = revoked.map((id) => ({ type: 'sid', value: id }) as const);
-  const entries = newRevocations(
+): Promise<{ readonly revokedIds: readonly string[]; readonly entries: RevocationEntry[] }> {
+  const { nowMs } = input;
+  const revokedIds = await tx.sessions.revokeOwned({
+    userId: input.userId,
+    sessionIds: input.sessionIds,
+    cause: input.cause,
+    nowMs,
+    which: input.which,
+  });
+  const nowSec = Math.floor(nowMs / 1000);
+  const targets = revokedIds.map((id) => ({ type: 'sid', value: id }) as const);
+  await recordActivity(tx, {
+    userId: input.userId,
+    sessionId: input.sessionIds.length === 1 ? (input.sessionIds[0] ?? null) : null,
+    type: input.activity,
+    at: nowMs,
+    ip: input.origin.ip,
+    userAgent: input.origin.userAgent,
+  });
+  const entries = await appendRevocations(
+    tx,
     input.allTokensOfUser === true
       ? [...targets, { type: 'sub', value: input.userId, issuedBefore: nowSec } as const]
       : targets,
     input.cause,
     nowSec,
   );
-  await storage.recordActivity({
-    userId: input.userId,
-    sessionId: input.sessionIds.length === 1 ? (input.sessionIds[0] ?? null) : null,
-    type: input.activity,
-    at: now,
-    ip: input.origin.ip,
-    userAgent: input.origin.userAgent,
-  });
-  return storage.appendRevocations(entries);
+  return { revokedIds, entries };
 }

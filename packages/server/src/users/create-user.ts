@@ -1,7 +1,12 @@
-import { hashPassword, maximumPasswordLength, minimumPasswordLength } from '../crypto/password.ts';
-import { randomId } from '../crypto/random.ts';
-import type { Storage } from '../storage/storage.ts';
+import type { Clock } from '../platform/clock.ts';
+import {
+  hashPassword,
+  maximumPasswordLength,
+  minimumPasswordLength,
+} from '../platform/crypto/password.ts';
+import { randomId } from '../platform/crypto/random.ts';
 import { looksLikeEmail, normaliseEmail } from './email.ts';
+import type { UsersStores } from './users-store.ts';
 
 export type CreateUserResult =
   | { readonly ok: true; readonly userId: string }
@@ -9,9 +14,8 @@ export type CreateUserResult =
 
 /** Creates an account. The subject id is random and opaque: never sequential, never the email. */
 export async function createUser(
-  storage: Storage,
+  context: { readonly db: UsersStores; readonly clock: Clock },
   input: { readonly email: string; readonly password: string },
-  now: number,
 ): Promise<CreateUserResult> {
   const email = normaliseEmail(input.email);
   if (!looksLikeEmail(email)) return { ok: false, problem: 'invalid_email' };
@@ -19,14 +23,14 @@ export async function createUser(
   if (length < minimumPasswordLength || length > maximumPasswordLength) {
     return { ok: false, problem: 'weak_password' };
   }
-  if ((await storage.findUserByEmail(email)) !== undefined)
+  if ((await context.db.users.findByEmail(email)) !== undefined)
     return { ok: false, problem: 'email_taken' };
   const userId = randomId('usr');
-  await storage.createUser({
+  await context.db.users.create({
     id: userId,
     email,
     passwordHash: await hashPassword(input.password),
-    createdAt: now,
+    createdAt: context.clock.nowMs(),
   });
   return { ok: true, userId };
 }

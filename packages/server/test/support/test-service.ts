@@ -3,14 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiKey } from '../../src/api-keys/create-api-key.ts';
-import { loadConfig } from '../../src/config/load-config.ts';
-import { type RunningService, startService } from '../../src/start-service.ts';
+import { type RunningService, startService } from '../../src/app/start-service.ts';
+import { loadConfig } from '../../src/platform/config/load-config.ts';
 import { createUser } from '../../src/users/create-user.ts';
 import { freePort } from './free-port.ts';
+import { type TestClock, testClock } from './test-clock.ts';
 
 export interface TestService extends RunningService {
   readonly dataDir: string;
   readonly env: Record<string, string>;
+  /** The service's clock: move it instead of faking the global Date. */
+  readonly clock: TestClock;
   /** Creates a user and returns its id. */
   addUser(email: string, password: string): Promise<string>;
   /** Creates a consumer (or admin) key and returns it. */
@@ -33,19 +36,20 @@ export async function startTestService(
     ...extraEnv,
   };
   const config = loadConfig({ env, cwd: dataDir, warn: () => {} });
-  const service = await startService(config, { logger: false });
-  const { storage } = service.context;
+  const clock = testClock();
+  const service = await startService(config, { logger: false, clock });
   return {
     ...service,
     dataDir,
     env,
+    clock,
     async addUser(email, password) {
-      const result = await createUser(storage, { email, password }, Date.now());
+      const result = await createUser(service.context, { email, password });
       if (!result.ok) throw new Error(`cannot create test user: ${result.problem}`);
       return result.userId;
     },
     addKey(kind, name = `${kind}-${randomBytes(4).toString('hex')}`) {
-      return createApiKey(storage, kind, name, Date.now());
+      return createApiKey(service.context, kind, name);
     },
     async destroy() {
       await service.close();

@@ -1,0 +1,13 @@
+import type { Migration } from 'kysely/migration';
+import { releasedMigrations } from '../platform/database/released/0001-initial.ts';
+
+/**
+ * Every migration of the service, collected here and applied in name order. The released one
+ * keeps its name (`0001_initial`). A module adds its next migrations as files of its own folder
+ * (`<module>/migrations/<yyyymmddhhmm>-<what>.ts`, one migration each, Kysely schema builder only
+ * so PostgreSQL runs the same file) and lists them here; names start with their date so two
+ * modules never pick the same name and every new one sorts after `0001_initial`.
+ */
+export const serviceMigrations: Readonly<Record<string, Migration>> = {
+  ...releasedMigrations,
+};

@@ -1,0 +1,23 @@
+import type { Signer } from '../keys/signer.ts';
+import type { Clock } from '../platform/clock.ts';
+import type { ServiceConfig } from '../platform/config/config.ts';
+import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
+import type { RevocationNotifier } from '../revocation/revocation-notifier.ts';
+import type { ServiceStores } from './stores.ts';
+
+/**
+ * What the flows of every module need, assembled once at start-up. Plain data, passed
+ * explicitly: no global state. Each module's flows declare the part they use (for example
+ * `SessionsContext`), which this satisfies.
+ */
+export interface ServiceContext {
+  readonly config: ServiceConfig;
+  /** Every store, and `transaction` to bind them all to one transaction. */
+  readonly db: UnitOfWork<ServiceStores>;
+  /** The only clock flows read. */
+  readonly clock: Clock;
+  readonly signer: Signer;
+  readonly notifier: RevocationNotifier;
+  /** Derives each cookie session's CSRF value (see sessions/csrf.ts). */
+  readonly csrfKey: Uint8Array;
+}

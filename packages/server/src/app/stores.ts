@@ -1,0 +1,42 @@
+import type { Kysely } from 'kysely';
+import type { ActivityStores } from '../activity/activity-store.ts';
+import { kyselyActivityStore } from '../activity/kysely-activity-store.ts';
+import type { ApiKeysStores } from '../api-keys/api-keys-store.ts';
+import { kyselyApiKeysStore } from '../api-keys/kysely-api-keys-store.ts';
+import { kyselySigningKeysStore } from '../keys/kysely-signing-keys-store.ts';
+import type { SigningKeysStores } from '../keys/signing-keys-store.ts';
+import { kyselyRefreshTokensStore } from '../refresh-tokens/kysely-refresh-tokens-store.ts';
+import type { RefreshTokensStores } from '../refresh-tokens/refresh-tokens-store.ts';
+import { kyselyRevocationLogStore } from '../revocation/kysely-revocation-log-store.ts';
+import type { RevocationLogStores } from '../revocation/revocation-log-store.ts';
+import { kyselySessionsStore } from '../sessions/kysely-sessions-store.ts';
+import type { SessionsStores } from '../sessions/sessions-store.ts';
+import { kyselyThrottlesStore } from '../throttle/kysely-throttles-store.ts';
+import type { ThrottlesStores } from '../throttle/throttles-store.ts';
+import { kyselyUsersStore } from '../users/kysely-users-store.ts';
+import type { UsersStores } from '../users/users-store.ts';
+import type { ServiceTables } from './tables.ts';
+
+/** Every store of the service, one per aggregate. */
+export type ServiceStores = UsersStores &
+  SessionsStores &
+  RefreshTokensStores &
+  SigningKeysStores &
+  RevocationLogStores &
+  ActivityStores &
+  ApiKeysStores &
+  ThrottlesStores;
+
+/** Binds every store to one executor: the database, or one transaction of it. */
+export function bindStores(executor: Kysely<ServiceTables>): ServiceStores {
+  return {
+    users: kyselyUsersStore(executor),
+    sessions: kyselySessionsStore(executor),
+    refreshTokens: kyselyRefreshTokensStore(executor),
+    signingKeys: kyselySigningKeysStore(executor),
+    revocations: kyselyRevocationLogStore(executor),
+    activity: kyselyActivityStore(executor),
+    apiKeys: kyselyApiKeysStore(executor),
+    throttles: kyselyThrottlesStore(executor),
+  };
+}

@@ -1,0 +1,7 @@
+import { WritError } from '../platform/errors.ts';
+
+/** The stored key ring cannot sign: no active key survived loading. */
+export class KeyRingError extends WritError<'ERR_KEY_RING_NO_ACTIVE_KEY'> {
+  override readonly name = 'KeyRingError';
+  readonly code = 'ERR_KEY_RING_NO_ACTIVE_KEY';
+}

@@ -1,0 +1,43 @@
+import type { Kysely } from 'kysely';
+import type { SigningKeysStore } from './signing-keys-store.ts';
+import type { SigningKeysTables } from './signing-keys-table.ts';
+
+export function kyselySigningKeysStore(db: Kysely<SigningKeysTables>): SigningKeysStore {
+  return {
+    async insert(key) {
+      await db
+        .insertInto('signing_keys')
+        .values({
+          kid: key.kid,
+          alg: key.alg,
+          state: key.state,
+          public_jwk: key.publicJwk,
+          sealed_private_jwk: key.sealedPrivateJwk,
+          created_at: key.createdAt,
+          activated_at: key.activatedAt,
+          retired_at: key.retiredAt,
+        })
+        .execute();
+    },
+
+    async list(states) {
+      if (states.length === 0) return [];
+      const rows = await db
+        .selectFrom('signing_keys')
+        .selectAll()
+        .where('state', 'in', states)
+        .orderBy('created_at', 'asc')
+        .execute();
+      return rows.map((row) => ({
+        kid: row.kid,
+        alg: row.alg,
+        state: row.state,
+        publicJwk: row.public_jwk,
+        sealedPrivateJwk: row.sealed_private_jwk,
+        createdAt: Number(row.created_at),
+        activatedAt: row.activated_at === null ? null : Number(row.activated_at),
+        retiredAt: row.retired_at === null ? null : Number(row.retired_at),
+      }));
+    },
+  };
+}

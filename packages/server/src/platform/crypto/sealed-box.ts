@@ -1,0 +1,43 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { WritError } from '../errors.ts';
+
+const version = 'v1';
+
+/** Thrown when sealed data cannot be opened: wrong master key, or tampered data. */
+export class SealedBoxError extends WritError<'ERR_SEALED_BOX_UNOPENABLE'> {
+  override readonly name = 'SealedBoxError';
+  readonly code = 'ERR_SEALED_BOX_UNOPENABLE';
+}
+
+/**
+ * Encrypts `plaintext` with AES-256-GCM under `key`. `context` (e.g. the key id) is bound as
+ * additional authenticated data, so a sealed value moved to another row will not open.
+ * Format: `v1.<iv>.<ciphertext>.<tag>` in base64url.
+ */
+export function seal(key: Uint8Array, plaintext: string, context: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(context, 'utf8'));
+  const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return [version, iv, ciphertext, cipher.getAuthTag()]
+    .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+    .join('.');
+}
+
+export function open(key: Uint8Array, sealed: string, context: string): string {
+  const [v, iv, ciphertext, tag] = sealed.split('.');
+  if (v !== version || iv === undefined || ciphertext === undefined || tag === undefined) {
+    throw new SealedBoxError('unrecognised sealed value');
+  }
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+    decipher.setAAD(Buffer.from(context, 'utf8'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    return Buffer.concat([
+      decipher.update(Buffer.from(ciphertext, 'base64url')),
+      decipher.final(),
+    ]).toString('utf8');
+  } catch {
+    throw new SealedBoxError('cannot open sealed value: wrong master key or tampered data');
+  }
+}

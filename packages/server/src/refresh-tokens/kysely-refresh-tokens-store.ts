@@ -1,0 +1,34 @@
+import type { Kysely } from 'kysely';
+import type { RefreshTokensStore } from './refresh-tokens-store.ts';
+import type { RefreshTokensTables } from './refresh-tokens-table.ts';
+
+export function kyselyRefreshTokensStore(db: Kysely<RefreshTokensTables>): RefreshTokensStore {
+  return {
+    async insert(tokenHash, sessionId, nowMs) {
+      await db
+        .insertInto('refresh_tokens')
+        .values({ token_hash: tokenHash, session_id: sessionId, created_at: nowMs, used_at: null })
+        .execute();
+    },
+
+    async consume(tokenHash, nowMs) {
+      // The conditional update is the compare-and-swap: only one caller can flip used_at from null.
+      const rotated = await db
+        .updateTable('refresh_tokens')
+        .set({ used_at: nowMs })
+        .where('token_hash', '=', tokenHash)
+        .where('used_at', 'is', null)
+        .returning('session_id')
+        .executeTakeFirst();
+      if (rotated !== undefined) return { status: 'rotated', sessionId: rotated.session_id };
+      const known = await db
+        .selectFrom('refresh_tokens')
+        .select('session_id')
+        .where('token_hash', '=', tokenHash)
+        .executeTakeFirst();
+      return known === undefined
+        ? { status: 'unknown' }
+        : { status: 'reused', sessionId: known.session_id };
+    },
+  };
+}

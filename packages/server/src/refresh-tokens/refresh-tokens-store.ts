@@ -1,0 +1,18 @@
+/** The outcome of presenting a refresh token: the compare-and-swap at the heart of rotation. */
+export type RefreshConsumption =
+  | { readonly status: 'rotated'; readonly sessionId: string }
+  | { readonly status: 'reused'; readonly sessionId: string }
+  | { readonly status: 'unknown' };
+
+export interface RefreshTokensStore {
+  insert(tokenHash: string, sessionId: string, nowMs: number): Promise<void>;
+  /**
+   * Marks a refresh token used if, and only if, it was unused: of any number of concurrent
+   * callers with the same token exactly one sees `rotated`; the others see `reused`.
+   */
+  consume(tokenHash: string, nowMs: number): Promise<RefreshConsumption>;
+}
+
+export interface RefreshTokensStores {
+  readonly refreshTokens: RefreshTokensStore;
+}

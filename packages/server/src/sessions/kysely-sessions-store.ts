@@ -1,0 +1,90 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { SessionRecord } from './session-record.ts';
+import type { SessionsStore } from './sessions-store.ts';
+import type { SessionsTable, SessionsTables } from './sessions-table.ts';
+
+function toSession(row: Selectable<SessionsTable>): SessionRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    mode: row.mode,
+    createdAt: Number(row.created_at),
+    lastUsedAt: Number(row.last_used_at),
+    idleExpiresAt: Number(row.idle_expires_at),
+    absoluteExpiresAt: Number(row.absolute_expires_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    ip: row.ip,
+    userAgent: row.user_agent,
+  };
+}
+
+export function kyselySessionsStore(db: Kysely<SessionsTables>): SessionsStore {
+  return {
+    async create(session) {
+      await db
+        .insertInto('sessions')
+        .values({
+          id: session.id,
+          user_id: session.userId,
+          mode: session.mode,
+          created_at: session.createdAt,
+          last_used_at: session.lastUsedAt,
+          idle_expires_at: session.idleExpiresAt,
+          absolute_expires_at: session.absoluteExpiresAt,
+          revoked_at: session.revokedAt,
+          revoke_cause: null,
+          ip: session.ip,
+          user_agent: session.userAgent,
+        })
+        .execute();
+    },
+
+    async find(id) {
+      const row = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row && toSession(row);
+    },
+
+    async listLive(userId, nowMs) {
+      const rows = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('idle_expires_at', '>', nowMs)
+        .where('absolute_expires_at', '>', nowMs)
+        .orderBy('created_at', 'desc')
+        .execute();
+      return rows.map(toSession);
+    },
+
+    async touch(id, nowMs, idleExpiresAt) {
+      await db
+        .updateTable('sessions')
+        .set({ last_used_at: nowMs, idle_expires_at: idleExpiresAt })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async revokeOwned({ userId, sessionIds, cause, nowMs, which }) {
+      if (sessionIds.length === 0) return [];
+      let update = db
+        .updateTable('sessions')
+        .set({ revoked_at: nowMs, revoke_cause: cause })
+        .where('user_id', '=', userId)
+        .where('id', 'in', sessionIds)
+        .where('revoked_at', 'is', null);
+      if (which === 'live') {
+        update = update
+          .where('idle_expires_at', '>', nowMs)
+          .where('absolute_expires_at', '>', nowMs);
+      }
+      // UPDATE … RETURNING: SQLite (3.35+) and PostgreSQL both have it.
+      const revoked = new Set((await update.returning('id').execute()).map((row) => row.id));
+      return sessionIds.filter((id) => revoked.has(id));
+    },
+  };
+}

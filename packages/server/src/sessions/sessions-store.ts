@@ -1,0 +1,28 @@
+import type { SessionRecord } from './session-record.ts';
+
+export interface RevokeOwnedSessions {
+  readonly userId: string;
+  readonly sessionIds: readonly string[];
+  readonly cause: string;
+  readonly nowMs: number;
+  /** `live`: only sessions not expired at `nowMs`; `unrevoked`: expired ones too. */
+  readonly which: 'live' | 'unrevoked';
+}
+
+export interface SessionsStore {
+  create(session: SessionRecord): Promise<void>;
+  find(id: string): Promise<SessionRecord | undefined>;
+  /** Sessions neither revoked nor expired at `nowMs`, newest first. */
+  listLive(userId: string, nowMs: number): Promise<SessionRecord[]>;
+  touch(id: string, nowMs: number, idleExpiresAt: number): Promise<void>;
+  /**
+   * Marks revoked those of `sessionIds` that belong to `userId` and are not revoked yet, in one
+   * conditional update: ownership is part of the write, so no check can go stale before it.
+   * Returns the ids it revoked, in the order given.
+   */
+  revokeOwned(request: RevokeOwnedSessions): Promise<string[]>;
+}
+
+export interface SessionsStores {
+  readonly sessions: SessionsStore;
+}

@@ -1,0 +1,36 @@
+import type { Kysely } from 'kysely';
+import type { UsersStore } from './users-store.ts';
+import type { UsersTables } from './users-table.ts';
+
+export function kyselyUsersStore(db: Kysely<UsersTables>): UsersStore {
+  return {
+    async create(user) {
+      await db
+        .insertInto('users')
+        .values({
+          id: user.id,
+          email: user.email,
+          password_hash: user.passwordHash,
+          created_at: user.createdAt,
+          updated_at: user.createdAt,
+        })
+        .execute();
+    },
+
+    async findByEmail(email) {
+      const row = await db
+        .selectFrom('users')
+        .selectAll()
+        .where('email', '=', email)
+        .executeTakeFirst();
+      return (
+        row && {
+          id: row.id,
+          email: row.email,
+          passwordHash: row.password_hash,
+          createdAt: Number(row.created_at),
+        }
+      );
+    },
+  };
+}

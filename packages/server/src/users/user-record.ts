@@ -1,0 +1,7 @@
+/** An account. Times in ms. */
+export interface UserRecord {
+  readonly id: string;
+  readonly email: string;
+  readonly passwordHash: string;
+  readonly createdAt: number;
+}
