@@ -29,6 +29,8 @@ export type ContenderMessage =
       readonly process: NodeJS.CpuUsage;
       /** The main thread alone: the event loop every request shares. */
       readonly mainThread: NodeJS.CpuUsage;
+      /** The monotonic clock V8's CPU profiles are stamped with, µs. */
+      readonly monotonicUs: number;
     }
   | { readonly type: 'committed'; readonly commits: number; readonly elapsedMs: number };
 
@@ -42,5 +44,10 @@ export function parseMintCount(url: string | undefined): number | undefined {
 }
 
 export function cpuMessage(): ContenderMessage {
-  return { type: 'cpu', process: process.cpuUsage(), mainThread: process.threadCpuUsage() };
+  return {
+    type: 'cpu',
+    process: process.cpuUsage(),
+    mainThread: process.threadCpuUsage(),
+    monotonicUs: Number(process.hrtime.bigint() / 1000n),
+  };
 }

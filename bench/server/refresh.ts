@@ -19,7 +19,7 @@
  *   node bench/server/refresh.ts --profile DIR         # also writes a CPU profile of Writ to DIR
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -94,6 +94,7 @@ async function listening(contender: Contender) {
 interface CpuUs {
   readonly process: number;
   readonly mainThread: number;
+  readonly monotonicUs: number;
 }
 
 async function cpuUs(contender: Contender): Promise<CpuUs> {
@@ -104,6 +105,7 @@ async function cpuUs(contender: Contender): Promise<CpuUs> {
   return {
     process: message.process.user + message.process.system,
     mainThread: message.mainThread.user + message.mainThread.system,
+    monotonicUs: message.monotonicUs,
   };
 }
 
@@ -200,9 +202,12 @@ if (credentials.status !== 200 || typeof credentials.json.access_token !== 'stri
 interface Run {
   readonly perSec: number;
   /** CPU of the contender's process per successful request, µs (HTTP contenders). */
-  readonly cpuUsPerRequest?: CpuUs;
+  readonly cpuUsPerRequest?: { readonly process: number; readonly mainThread: number };
   readonly problems: readonly string[];
 }
+
+/** When Writ was under load (its monotonic clock, µs): the profile's samples worth reading. */
+const writWindows: Array<[number, number]> = [];
 
 /** The largest rate seen per contender, to size the next pool (more tokens than it can spend). */
 const fastest = new Map<string, number>();
@@ -237,9 +242,11 @@ async function loadWithPool(
     ],
   });
   const cpuAfter = await cpuUs(contender);
+  if (contender === writ) writWindows.push([cpuBefore.monotonicUs, cpuAfter.monotonicUs]);
   return summarise(name, result, exhausted ? ['token pool ran out'] : [], {
     process: cpuAfter.process - cpuBefore.process,
     mainThread: cpuAfter.mainThread - cpuBefore.mainThread,
+    monotonicUs: cpuAfter.monotonicUs - cpuBefore.monotonicUs,
   });
 }
 
@@ -263,6 +270,7 @@ async function loadFixed(
   return summarise(name, result, [], {
     process: cpuAfter.process - cpuBefore.process,
     mainThread: cpuAfter.mainThread - cpuBefore.mainThread,
+    monotonicUs: cpuAfter.monotonicUs - cpuBefore.monotonicUs,
   });
 }
 
@@ -334,6 +342,9 @@ await Promise.all(
   ),
 );
 rmSync(sqliteDir, { recursive: true, force: true });
+if (profileDir !== undefined) {
+  writeFileSync(join(profileDir, 'writ-load-windows.json'), JSON.stringify(writWindows));
+}
 
 // ---------------------------------------------------------------------------------------------
 // Report.
