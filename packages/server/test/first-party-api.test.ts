@@ -283,6 +283,22 @@ describe('sessions', () => {
     ).toBe(401);
   });
 
+  it('ends a session once however many deletes of it race: one 204, the rest 404', async () => {
+    await service.addUser('ines@example.com', password);
+    const a = await signInBody(base(), 'ines@example.com', password);
+    const b = await signInBody(base(), 'ines@example.com', password);
+    const bSid = String(decodeJwt(b.access_token).sid);
+    const statuses = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        call(base(), 'DELETE', `/auth/sessions/${bSid}`, { token: a.access_token }).then(
+          (response) => response.status,
+        ),
+      ),
+    );
+    expect(statuses.filter((status) => status === 204)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 404)).toHaveLength(7);
+  });
+
   it('signs out the current session only', async () => {
     await service.addUser('noa@example.com', password);
     const a = await signInBody(base(), 'noa@example.com', password);
