@@ -3,8 +3,9 @@ import type { RejectReason } from '@writ/core';
 import { createVerifier, InvalidTokenError, type Verifier } from '@writ/verify';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/load-config.ts';
-import { type RunningService, startService } from '../src/start-service.ts';
+import { type RunningService, startService } from '../src/app/start-service.ts';
+import { loadConfig } from '../src/platform/config/load-config.ts';
+import { newRevocations } from '../src/revocation/revocation-policy.ts';
 import { call, signInBody } from './support/api-client.ts';
 import { freePort } from './support/free-port.ts';
 import { openSse } from './support/sse-reader.ts';
@@ -64,7 +65,7 @@ describe('a stream of one instance', () => {
       );
       // The poll interval is 250 ms; a second is the propagation goal.
       expect(performance.now() - committed).toBeLessThan(1000);
-      const head = await second.context.storage.revocationHead();
+      const head = await second.context.db.revocations.head();
       expect(Number(entry.id)).toBe(head);
       const beats = stream.events.length;
       const beat = await stream.waitFor(
@@ -72,6 +73,38 @@ describe('a stream of one instance', () => {
         3000,
       );
       expect(beat.data).toMatchObject({ head, retentionSec: 930, heartbeatSec: 1 });
+    } finally {
+      stream.close();
+    }
+  });
+});
+
+describe('entries from two writers, interleaved', () => {
+  it('reach a stream of one instance in cursor order with none skipped, however they interleave', async () => {
+    const from = await first.context.db.revocations.head();
+    const stream = await openSse(`${first.url}/revocations/stream?after=${from}`, {
+      authorization: `Bearer ${consumerKey}`,
+    });
+    try {
+      await stream.waitFor((e) => e.event === 'heartbeat');
+      const nowSec = Math.floor(Date.now() / 1000);
+      let last = from;
+      for (let i = 0; i < 30; i++) {
+        // The other instance commits without telling this one; this one's own commit notifies its
+        // streams at once. Sent straight from the notification, the local entry would overtake.
+        await second.context.db.revocations.append(
+          newRevocations([{ type: 'jti', value: `elsewhere-${nowSec}-${i}` }], 'admin', nowSec),
+        );
+        const local = await first.context.db.revocations.append(
+          newRevocations([{ type: 'jti', value: `here-${nowSec}-${i}` }], 'admin', nowSec),
+        );
+        first.context.notifier.publish(local);
+        last = local.at(-1)?.cursor ?? last;
+        if (i % 7 === 0) await sleep(5);
+      }
+      await stream.waitFor((e) => e.event === 'revocation' && Number(e.id) === last, 3000);
+      const ids = stream.events.filter((e) => e.event === 'revocation').map((e) => Number(e.id));
+      expect(ids).toEqual(Array.from({ length: last - from }, (_, i) => from + 1 + i));
     } finally {
       stream.close();
     }
@@ -119,8 +152,6 @@ describe('a verifier following one instance', () => {
     }
     expect(performance.now() - signedOut).toBeLessThan(1000);
     expect(verifier.revocations?.state()).toMatchObject({ stale: false, retentionSec: 930 });
-    expect(verifier.revocations?.state().cursor).toBe(
-      await second.context.storage.revocationHead(),
-    );
+    expect(verifier.revocations?.state().cursor).toBe(await second.context.db.revocations.head());
   });
 });
