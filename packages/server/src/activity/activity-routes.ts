@@ -1,23 +1,23 @@
-import type { Verifier } from '@writ/verify';
 import type { FastifyInstance } from 'fastify';
-import type { Clock } from '../platform/clock.ts';
-import { callerOf, requireSignedInCaller } from '../sessions/caller.ts';
-import type { SessionsStores } from '../sessions/sessions-store.ts';
 import type { ActivityStores } from './activity-store.ts';
 import { listActivity } from './list-activity.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** `GET /auth/activity`: the signed-in user's own activity log. */
+/**
+ * `GET /auth/activity`: the signed-in user's own activity log. `requireSignedInCaller` is the
+ * sessions module's guard, handed in by the composition root: it establishes `request.auth`
+ * (a verified token whose session is live) before the route runs.
+ */
 export async function activityRoutes(
   app: FastifyInstance,
-  context: { readonly db: ActivityStores & SessionsStores; readonly clock: Clock },
-  verifier: Verifier,
+  context: { readonly db: ActivityStores },
+  requireSignedInCaller: (app: FastifyInstance) => Promise<void>,
 ): Promise<void> {
-  await requireSignedInCaller(app, context, verifier);
+  await requireSignedInCaller(app);
 
   app.get('/auth/activity', async (request, reply) => {
-    const activity = await listActivity(context.db, callerOf(request).userId, 100);
+    const activity = await listActivity(context.db, request.auth.claims.sub, 100);
     return reply.header('cache-control', 'no-store').send({
       activity: activity.map((event) => ({
         type: event.type,

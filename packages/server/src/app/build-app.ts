@@ -6,6 +6,7 @@ import { wellKnownRoutes } from '../discovery/well-known-routes.ts';
 import { healthRoutes } from '../health/health-routes.ts';
 import { revocationRoutes } from '../revocation/revocation-routes.ts';
 import { authRoutes } from '../sessions/auth-routes.ts';
+import { requireSignedInCaller } from '../sessions/caller.ts';
 import { sessionRoutes } from '../sessions/session-routes.ts';
 import type { ServiceContext } from './service-context.ts';
 
@@ -63,7 +64,9 @@ export async function buildApp(
   await app.register(async (scope) => wellKnownRoutes(scope, context));
   await app.register(async (scope) => authRoutes(scope, context));
   await app.register(async (scope) => sessionRoutes(scope, context, verifier));
-  await app.register(async (scope) => activityRoutes(scope, context, verifier));
+  await app.register(async (scope) =>
+    activityRoutes(scope, context, (guarded) => requireSignedInCaller(guarded, context, verifier)),
+  );
   await app.register(async (scope) => revocationRoutes(scope, context));
   await app.register(async (scope) => adminRoutes(scope, context));
   return app;
