@@ -51,3 +51,8 @@ export function cpuMessage(): ContenderMessage {
     monotonicUs: Number(process.hrtime.bigint() / 1000n),
   };
 }
+
+/** Sends to the parent while it is there: a contender outliving it must not die of EPIPE. */
+export function sendToParent(message: ContenderMessage): void {
+  if (process.connected) process.send?.(message);
+}

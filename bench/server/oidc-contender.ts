@@ -17,16 +17,14 @@ import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import LRU from 'oidc-provider/lib/helpers/lru.js';
-import type { ContenderCommand, ContenderMessage } from './contender-protocol.ts';
-import { cpuMessage, parseMintCount } from './contender-protocol.ts';
+import type { ContenderCommand } from './contender-protocol.ts';
+import { cpuMessage, parseMintCount, sendToParent } from './contender-protocol.ts';
 import { oidcBench } from './oidc-settings.ts';
 
 if (process.send === undefined) {
   throw new Error('oidc-contender.ts is started by bench/server/refresh.ts, not on its own');
 }
-const send = (message: ContenderMessage): void => {
-  process.send?.(message);
-};
+const send = sendToParent;
 
 const lruEntries = 2_000_000;
 const store = new LRU({ maxSize: lruEntries });

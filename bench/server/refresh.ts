@@ -72,14 +72,16 @@ function startContender(
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const waiting: Array<(message: ContenderMessage) => void> = [];
-  child.on('message', (message: ContenderMessage) => waiting.shift()?.(message));
+  const waiting: Array<{ done(message: ContenderMessage): void; fail(error: Error): void }> = [];
+  child.on('message', (message: ContenderMessage) => waiting.shift()?.done(message));
+  child.once('exit', (code) => {
+    for (const waiter of waiting.splice(0)) waiter.fail(new Error(`${script} exited with ${code}`));
+  });
   return {
     child,
     next: () =>
       new Promise((done, fail) => {
-        waiting.push(done);
-        child.once('exit', (code) => fail(new Error(`${script} exited with ${code}`)));
+        waiting.push({ done, fail });
       }),
     send: (command) => child.send(command),
   };
@@ -219,7 +221,8 @@ async function loadWithPool(
   mintPort: number,
   durationSec: number,
 ): Promise<Run> {
-  const expected = (fastest.get(name) ?? 3000) * durationSec;
+  // A warm-up can run far slower than a warm process: never size below 2,500/s.
+  const expected = Math.max(fastest.get(name) ?? 0, 2500) * durationSec;
   const pool = await mint(mintPort, Math.ceil(expected * 1.6) + 2000);
   let next = 0;
   let exhausted = false;

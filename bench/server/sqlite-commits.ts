@@ -8,16 +8,14 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { ContenderCommand, ContenderMessage } from './contender-protocol.ts';
-import { cpuMessage } from './contender-protocol.ts';
+import type { ContenderCommand } from './contender-protocol.ts';
+import { cpuMessage, sendToParent } from './contender-protocol.ts';
 
 const folder = process.env.WRIT_BENCH_SQLITE_DIR;
 if (process.send === undefined || folder === undefined) {
   throw new Error('sqlite-commits.ts is started by bench/server/refresh.ts, not on its own');
 }
-const send = (message: ContenderMessage): void => {
-  process.send?.(message);
-};
+const send = sendToParent;
 
 const file = join(folder, 'commit-rate.db');
 const db = new DatabaseSync(file);

@@ -10,16 +10,14 @@ import type { AddressInfo } from 'node:net';
 import { randomId } from '../../packages/server/src/platform/crypto/random.ts';
 import { issueTokens } from '../../packages/server/src/sessions/issue-tokens.ts';
 import type { SessionRecord } from '../../packages/server/src/sessions/session-record.ts';
-import type { ContenderCommand, ContenderMessage } from './contender-protocol.ts';
-import { cpuMessage, parseMintCount } from './contender-protocol.ts';
+import type { ContenderCommand } from './contender-protocol.ts';
+import { cpuMessage, parseMintCount, sendToParent } from './contender-protocol.ts';
 import { startTempService } from './temp-service.ts';
 
 if (process.send === undefined) {
   throw new Error('writ-contender.ts is started by bench/server/refresh.ts, not on its own');
 }
-const send = (message: ContenderMessage): void => {
-  process.send?.(message);
-};
+const send = sendToParent;
 
 const service = await startTempService();
 const email = 'bench@example.com';
