@@ -2,6 +2,7 @@ import { abortable } from './abortable.ts';
 import { isWritClientError } from './errors.ts';
 import type { FetchLike } from './options.ts';
 import { type OutgoingRequest, prepareRequest } from './outgoing-request.ts';
+import { isRedirect, maxRedirects, redirectHop, withoutBodyHeaders } from './redirects.ts';
 import type { SessionTiming } from './refresh-schedule.ts';
 import { discard } from './service-responses.ts';
 import type { SessionKeeper } from './session-keeper.ts';
@@ -25,14 +26,67 @@ export function createAuthorizedFetch<S extends SessionTiming>(
 ): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> {
   const { transport, keeper } = deps;
 
-  const send = (request: OutgoingRequest, session: S): Promise<Response> => {
-    const headers = new Headers(request.headers);
-    transport.authorize(session, headers, request.method);
-    return deps.fetch(request.input, {
+  const trusted = (url: URL) => deps.allowedOrigins.has(url.origin);
+
+  /**
+   * Sends `request` with `session`'s credentials. When the client added a header (Authorization,
+   * X-CSRF-Token) and the caller left redirects to `fetch`, the client follows them itself, and
+   * only while they stay on origins the credentials may go to: a redirect anywhere else is
+   * handed back to the caller unfollowed, as `redirect: 'manual'` would. A browser does not let
+   * a script see where an unfollowed redirect leads, so there such a request resolves with the
+   * `opaqueredirect` response. A caller that chose `manual` or `error` gets exactly that.
+   */
+  const send = async (request: OutgoingRequest, session: S): Promise<Response> => {
+    const credentials =
+      transport.credentials === undefined ? {} : { credentials: transport.credentials };
+    const firstHeaders = new Headers(request.headers);
+    transport.authorize(session, firstHeaders, request.method);
+    const addedHeaders = [...firstHeaders].some(
+      ([name, value]) => request.headers.get(name) !== value,
+    );
+    if (!addedHeaders || request.redirect !== 'follow') {
+      return deps.fetch(request.input, { ...request.init, headers: firstHeaders, ...credentials });
+    }
+    let response = await deps.fetch(request.input, {
       ...request.init,
-      headers,
-      ...(transport.credentials === undefined ? {} : { credentials: transport.credentials }),
+      headers: firstHeaders,
+      ...credentials,
+      redirect: 'manual',
     });
+    let url = request.url;
+    let method = request.method;
+    let callerHeaders = request.headers;
+    let body = request.init.body;
+    for (let redirects = 0; isRedirect(response); redirects += 1) {
+      const hop = redirectHop(response, url, method);
+      // Not followable here, or it leaves the trusted origins: the credentials stay behind.
+      if (hop === undefined || !trusted(hop.url)) return response;
+      // A one-shot body was consumed by the request that got the redirect.
+      if (hop.keepsBody && !request.replayable) return response;
+      if (redirects === maxRedirects) {
+        await discard(response);
+        throw new TypeError('too many redirects');
+      }
+      await discard(response);
+      if (!hop.keepsBody) {
+        callerHeaders = withoutBodyHeaders(callerHeaders);
+        body = undefined;
+      }
+      url = hop.url.href;
+      method = hop.method;
+      const headers = new Headers(callerHeaders);
+      transport.authorize(session, headers, method);
+      response = await deps.fetch(url, {
+        ...request.init,
+        method,
+        headers,
+        body: body ?? null,
+        ...credentials,
+        redirect: 'manual',
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
+      });
+    }
+    return response;
   };
 
   /** The session to retry with after a 401, or undefined to hand the 401 to the caller. */

@@ -3,6 +3,7 @@ import { type BodySession, bodyTransport } from './body-transport.ts';
 import { type CookieSession, cookieTransport } from './cookie-transport.ts';
 import { WritClientError } from './errors.ts';
 import { type ResolvedOptions, resolveOptions, type WritClientOptions } from './options.ts';
+import { isRedirect } from './redirects.ts';
 import type { SessionTiming } from './refresh-schedule.ts';
 import { discard, readJson, retryAfterSec } from './service-responses.ts';
 import { createSessionKeeper, type ServiceCall } from './session-keeper.ts';
@@ -27,19 +28,33 @@ export interface WritClient {
   readonly signedIn: boolean;
 }
 
+/** A redirect answer to one of the client's own requests, as its error (status 0: a browser's). */
+async function redirectError(response: Response): Promise<WritClientError> {
+  await discard(response);
+  return new WritClientError(
+    'unexpected_redirect',
+    response.status === 0 ? {} : { status: response.status },
+  );
+}
+
 function serviceCaller(options: ResolvedOptions, credentials: RequestCredentials | undefined) {
   const call: ServiceCall = async (path, init) => {
+    let response: Response;
     try {
-      return await options.fetch(`${options.issuer}${path}`, {
+      response = await options.fetch(`${options.issuer}${path}`, {
         ...init,
         ...(credentials === undefined ? {} : { credentials }),
-        // A redirect would carry the password or refresh token in the body to wherever it points.
-        redirect: 'error',
+        // A redirect would carry the password or refresh token in the body to wherever it
+        // points. `manual` rather than `error`, so the app learns it was a redirect and not an
+        // unreachable service.
+        redirect: 'manual',
       });
     } catch {
       // The platform's error may name the request; ours names nothing.
       throw new WritClientError('network_error');
     }
+    if (isRedirect(response)) throw await redirectError(response);
+    return response;
   };
   return call;
 }
@@ -102,12 +117,19 @@ function buildClient<S extends SessionTiming>(
       if (await keeper.resume()) {
         // Through the authorized path: an access token about to expire is refreshed first, and
         // a cookie-mode sign-out carries X-CSRF-Token.
+        // `manual`: the service's own endpoint has no reason to redirect, and following would
+        // carry the credentials along.
         const response = await authorizedFetch(`${options.issuer}/auth/sign-out`, {
           method: 'POST',
+          redirect: 'manual',
         });
-        await discard(response);
+        if (isRedirect(response)) {
+          failure = await redirectError(response);
+        } else {
+          await discard(response);
+        }
         // 401: the session had already ended at the service, which is what was asked.
-        if (response.status !== 204 && response.status !== 401) {
+        if (failure === undefined && response.status !== 204 && response.status !== 401) {
           failure = new WritClientError('service_error', { status: response.status });
         }
       }

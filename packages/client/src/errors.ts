@@ -23,6 +23,13 @@ export type WritClientErrorCode =
   | 'service_error'
   /** The token service answered 2xx with a body the client cannot use. */
   | 'invalid_response'
+  /**
+   * The token service answered one of the client's own requests (sign-in, refresh, sign-out)
+   * with a redirect, which the client never follows: it would carry the password, the refresh
+   * token or the CSRF value to wherever it points. Usually a misconfigured `issuer` (http for
+   * https, a missing path prefix) or a proxy in front of the service.
+   */
+  | 'unexpected_redirect'
   /** The `tokenStore` failed to load, save or clear. */
   | 'token_store_failed';
 
@@ -37,6 +44,8 @@ const messages: Readonly<Record<WritClientErrorCode, string>> = {
   network_error: 'the token service could not be reached',
   service_error: 'the token service answered with an unexpected status',
   invalid_response: 'the token service sent an unusable response',
+  unexpected_redirect:
+    'the token service answered with a redirect, which the client does not follow',
   token_store_failed: 'the token store failed',
 };
 

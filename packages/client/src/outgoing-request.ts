@@ -5,13 +5,17 @@ import { isReplayableBody } from './replayable-body.ts';
 export interface OutgoingRequest {
   /** An absolute URL, or the caller's own `Request`. */
   readonly input: string | Request;
+  /** The absolute URL `input` points to. */
+  readonly url: string;
   readonly init: RequestInit;
   readonly method: string;
   /** The caller's headers; every attempt copies them before adding credentials. */
   readonly headers: Headers;
   readonly signal: AbortSignal | undefined;
-  /** Whether the request may be sent again after a 401. */
+  /** Whether the request may be sent again after a 401 (or along a 307/308 redirect). */
   readonly replayable: boolean;
+  /** The caller's redirect mode (`fetch`'s default, `follow`, when it gave none). */
+  readonly redirect: RequestRedirect;
 }
 
 /**
@@ -56,10 +60,12 @@ export function prepareRequest(
       : fromRequest === undefined || fromRequest.body === null;
   return {
     input: fromRequest ?? url.href,
+    url: url.href,
     init,
     method,
     headers,
     signal: init.signal ?? fromRequest?.signal ?? undefined,
     replayable,
+    redirect: init.redirect ?? fromRequest?.redirect ?? 'follow',
   };
 }
