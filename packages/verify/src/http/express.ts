@@ -28,6 +28,9 @@ export function expressAuthenticate(
     const finish = (outcome: AuthenticationOutcome): void => {
       if (outcome.ok) {
         response.locals.auth = outcome.token;
+        // An answer for an authenticated caller is that caller's: no shared cache may keep it
+        // (a route that means to be cached says so by setting its own Cache-Control).
+        response.set('cache-control', 'no-store');
         next();
         return;
       }

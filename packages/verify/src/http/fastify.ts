@@ -36,6 +36,9 @@ export function fastifyAuthenticate(
     const finish = (outcome: AuthenticationOutcome): void => {
       if (outcome.ok) {
         request.auth = outcome.token;
+        // An answer for an authenticated caller is that caller's: no shared cache may keep it
+        // (a route that means to be cached says so by setting its own Cache-Control).
+        reply.header('cache-control', 'no-store');
         done();
         return;
       }

@@ -37,6 +37,9 @@ export function honoAuthenticate(
     });
     if (outcome.ok) {
       c.set('auth', outcome.token);
+      // An answer for an authenticated caller is that caller's: no shared cache may keep it
+      // (a route that means to be cached says so by setting its own Cache-Control).
+      c.header('cache-control', 'no-store');
       await next();
       return;
     }

@@ -28,7 +28,12 @@ export function createNodeAuthenticator(
   const authenticate = createAuthenticator(verifier, options);
   return async (request, response) => {
     const outcome = await authenticate(bearerRequestFrom(request, request.url ?? '/'));
-    if (outcome.ok) return outcome.token;
+    if (outcome.ok) {
+      // An answer for an authenticated caller is that caller's: no shared cache may keep it
+      // (a route that means to be cached says so by setting its own Cache-Control).
+      response.setHeader('cache-control', 'no-store');
+      return outcome.token;
+    }
     response.writeHead(outcome.failure.status, outcome.failure.headers);
     response.end(outcome.failure.body);
     return undefined;
