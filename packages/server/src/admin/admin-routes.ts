@@ -2,10 +2,26 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiKeysStores } from '../api-keys/api-keys-store.ts';
 import { authenticateApiKey } from '../api-keys/authenticate-api-key.ts';
 import type { Clock } from '../platform/clock.ts';
-import { createUser } from '../users/create-user.ts';
+import { type CreateUserProblem, createUser } from '../users/create-user.ts';
 import type { UsersStores } from '../users/users-store.ts';
 
-const problemStatus = { invalid_email: 400, weak_password: 400, email_taken: 409 } as const;
+/**
+ * Each refusal: its status, its stable code (the `error` member, what callers branch on) and a
+ * fixed description that says what to fix and never echoes the input.
+ */
+const problemAnswers = {
+  invalid_email: {
+    status: 400,
+    description:
+      'the email must be one address (something@something, at most 254 characters) with no spaces, control or invisible characters',
+  },
+  weak_password: {
+    status: 400,
+    description:
+      'the password must be 12 to 1024 characters and not only whitespace or invisible characters',
+  },
+  email_taken: { status: 409, description: 'a user with this email already exists' },
+} as const satisfies Record<CreateUserProblem, { status: number; description: string }>;
 
 /**
  * The admin API, authenticated by admin keys (`writ admin-key add <name>`). Only what today's
@@ -37,8 +53,13 @@ export async function adminRoutes(
     },
     async (request, reply) => {
       const result = await createUser(context, request.body);
-      if (!result.ok)
-        return reply.code(problemStatus[result.problem]).send({ error: result.problem });
+      if (!result.ok) {
+        const { status, description } = problemAnswers[result.problem];
+        return reply
+          .code(status)
+          .header('cache-control', 'no-store')
+          .send({ error: result.problem, error_description: description });
+      }
       return reply.code(201).send({ id: result.userId });
     },
   );

@@ -117,7 +117,7 @@ export async function userAdd(io: CliIo, email: string | undefined): Promise<num
     if (!result.ok) {
       const messages = {
         invalid_email: 'that does not look like an email address',
-        weak_password: 'the password must be 12 to 1024 characters',
+        weak_password: 'the password must be 12 to 1024 characters, not only whitespace',
         email_taken: 'a user with that email already exists',
       } as const;
       io.stderr(`error: ${messages[result.problem]}`);

@@ -5,7 +5,8 @@ import type { UsersTables } from './users-table.ts';
 export function kyselyUsersStore(db: Kysely<UsersTables>): UsersStore {
   return {
     async create(user) {
-      await db
+      // ON CONFLICT … DO NOTHING: the same statement on SQLite and PostgreSQL.
+      const result = await db
         .insertInto('users')
         .values({
           id: user.id,
@@ -14,7 +15,9 @@ export function kyselyUsersStore(db: Kysely<UsersTables>): UsersStore {
           created_at: user.createdAt,
           updated_at: user.createdAt,
         })
-        .execute();
+        .onConflict((oc) => oc.column('email').doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
     },
 
     async findByEmail(email) {
