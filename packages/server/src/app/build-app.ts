@@ -1,4 +1,3 @@
-import { createVerifier } from '@writ/verify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { activityRoutes } from '../activity/activity-routes.ts';
 import { adminRoutes } from '../admin/admin-routes.ts';
@@ -8,6 +7,7 @@ import { revocationRoutes } from '../revocation/revocation-routes.ts';
 import { authRoutes } from '../sessions/auth-routes.ts';
 import { requireSignedInCaller } from '../sessions/caller.ts';
 import { sessionRoutes } from '../sessions/session-routes.ts';
+import { createOwnVerifier } from './own-verifier.ts';
 import type { ServiceContext } from './service-context.ts';
 
 export interface AppOptions {
@@ -44,12 +44,7 @@ export async function buildApp(
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
   });
-  const verifier = createVerifier({
-    issuer: context.config.issuer,
-    audience: context.config.audience,
-    jwks: { keys: [...context.signer.publicKeys()] },
-    algorithms: [...context.signer.algorithms()],
-  });
+  const verifier = createOwnVerifier(context);
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found' }));
   // Clients learn what kind of mistake they made, never internals: a 5xx says only that.
   app.setErrorHandler((error: { statusCode?: number; validation?: unknown }, request, reply) => {

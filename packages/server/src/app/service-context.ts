@@ -1,3 +1,4 @@
+import type { KeyRing } from '../keys/key-ring.ts';
 import type { Signer } from '../keys/signer.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
@@ -17,6 +18,8 @@ export interface ServiceContext {
   /** The only clock flows read. */
   readonly clock: Clock;
   readonly signer: Signer;
+  /** The same ring as `signer`, for the keys module's own operations (publish, activate). */
+  readonly keyRing: KeyRing;
   readonly notifier: RevocationNotifier;
   /** Derives each cookie session's CSRF value (see sessions/csrf.ts). */
   readonly csrfKey: Uint8Array;

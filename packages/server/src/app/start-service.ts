@@ -53,6 +53,7 @@ export async function startService(
     db,
     clock,
     signer,
+    keyRing: signer,
     notifier: options.notifier ?? createLocalNotifier(),
     csrfKey: deriveCsrfKey(config.masterKey),
   };

@@ -1,15 +1,9 @@
 import { type AsymmetricAlgorithm, isAsymmetricAlgorithm } from '@writ/core';
-import {
-  calculateJwkThumbprint,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  type JWK,
-  SignJWT,
-} from 'jose';
-import { open, seal } from '../platform/crypto/sealed-box.ts';
+import { importJWK, type JWK, SignJWT } from 'jose';
+import { open } from '../platform/crypto/sealed-box.ts';
 import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
 import { KeyRingError } from './errors.ts';
+import { generateSigningKey } from './generate-signing-key.ts';
 import type { Signer, SignRequest } from './signer.ts';
 import type { SigningKeyRecord } from './signing-key-record.ts';
 import type { SigningKeysStores } from './signing-keys-store.ts';
@@ -20,24 +14,20 @@ interface ActiveKey {
   readonly privateKey: CryptoKey;
 }
 
-const defaultAlgorithm = 'EdDSA';
+/** The states whose keys are published (and whose tokens therefore verify). */
+const publishedStates = ['next', 'active', 'retiring'] as const;
 
-async function generateSigningKey(masterKey: Uint8Array, now: number): Promise<SigningKeyRecord> {
-  const { publicKey, privateKey } = await generateKeyPair(defaultAlgorithm, { extractable: true });
-  const publicJwk = await exportJWK(publicKey);
-  // The RFC 7638 thumbprint as kid: stable, derived from the key, reveals nothing else.
-  const kid = await calculateJwkThumbprint(publicJwk);
-  const privateJwk = await exportJWK(privateKey);
-  return {
-    kid,
-    alg: defaultAlgorithm,
-    state: 'active',
-    publicJwk: JSON.stringify({ ...publicJwk, kid, alg: defaultAlgorithm, use: 'sig' }),
-    sealedPrivateJwk: seal(masterKey, JSON.stringify(privateJwk), kid),
-    createdAt: now,
-    activatedAt: now,
-    retiredAt: null,
-  };
+async function openActiveKey(
+  records: readonly SigningKeyRecord[],
+  masterKey: Uint8Array,
+): Promise<ActiveKey> {
+  const activeRecord = records.filter((key) => key.state === 'active').at(-1);
+  if (activeRecord === undefined) throw new KeyRingError('key ring has no active key');
+  const privateJwk = JSON.parse(
+    open(masterKey, activeRecord.sealedPrivateJwk, activeRecord.kid),
+  ) as JWK;
+  const privateKey = (await importJWK(privateJwk, activeRecord.alg)) as CryptoKey;
+  return { kid: activeRecord.kid, alg: activeRecord.alg, privateKey };
 }
 
 /**
@@ -48,10 +38,15 @@ async function generateSigningKey(masterKey: Uint8Array, now: number): Promise<S
 export class KeyRing implements Signer {
   #active: ActiveKey;
   #published: readonly JWK[];
+  #generation = 0;
+  readonly #masterKey: Uint8Array;
+  /** Reloads run one after another, so an older read never overwrites a newer one. */
+  #reloading: Promise<void> = Promise.resolve();
 
-  private constructor(active: ActiveKey, published: readonly JWK[]) {
+  private constructor(active: ActiveKey, published: readonly JWK[], masterKey: Uint8Array) {
     this.#active = active;
     this.#published = published;
+    this.#masterKey = masterKey;
   }
 
   /** Loads the ring, creating the first signing key if there is none. */
@@ -61,23 +56,47 @@ export class KeyRing implements Signer {
     nowMs: number,
   ): Promise<KeyRing> {
     const records = await db.transaction(async (tx) => {
-      let keys = await tx.signingKeys.list(['next', 'active', 'retiring']);
+      let keys = await tx.signingKeys.list(publishedStates);
       if (!keys.some((key) => key.state === 'active')) {
-        await tx.signingKeys.insert(await generateSigningKey(masterKey, nowMs));
-        keys = await tx.signingKeys.list(['next', 'active', 'retiring']);
+        await tx.signingKeys.insert(await generateSigningKey(masterKey, 'active', nowMs));
+        keys = await tx.signingKeys.list(publishedStates);
       }
       return keys;
     });
-    const activeRecord = records.filter((key) => key.state === 'active').at(-1);
-    if (activeRecord === undefined) throw new KeyRingError('key ring has no active key');
-    const privateJwk = JSON.parse(
-      open(masterKey, activeRecord.sealedPrivateJwk, activeRecord.kid),
-    ) as JWK;
-    const privateKey = (await importJWK(privateJwk, activeRecord.alg)) as CryptoKey;
     return new KeyRing(
-      { kid: activeRecord.kid, alg: activeRecord.alg, privateKey },
+      await openActiveKey(records, masterKey),
       records.map((key) => JSON.parse(key.publicJwk) as JWK),
+      masterKey,
     );
+  }
+
+  /**
+   * Re-reads the stored keys after the keys module changed them (a key published, a key
+   * activated) and moves `generation()` on, so what was derived from the old keys is rebuilt.
+   * If the stored ring cannot sign, the ring in memory stays as it was and the error is thrown.
+   */
+  reload(db: UnitOfWork<SigningKeysStores>): Promise<void> {
+    const reloaded = this.#reloading.then(async () => {
+      const records = await db.signingKeys.list(publishedStates);
+      const activeKid = records.filter((key) => key.state === 'active').at(-1)?.kid;
+      if (activeKid !== this.#active.kid) {
+        this.#active = await openActiveKey(records, this.#masterKey);
+      }
+      this.#published = records.map((key) => JSON.parse(key.publicJwk) as JWK);
+      this.#generation += 1;
+    });
+    // A failed reload must not wedge every later one.
+    this.#reloading = reloaded.catch(() => {});
+    return reloaded;
+  }
+
+  generation(): number {
+    return this.#generation;
+  }
+
+  /** The kid of the key that signs now. */
+  activeKid(): string {
+    return this.#active.kid;
   }
 
   async sign(request: SignRequest): Promise<string> {

@@ -20,6 +20,25 @@ export function kyselySigningKeysStore(db: Kysely<SigningKeysTables>): SigningKe
         .execute();
     },
 
+    async activate(kid, activatedAtMs) {
+      const activated = await db
+        .updateTable('signing_keys')
+        .set({ state: 'active', activated_at: activatedAtMs })
+        .where('kid', '=', kid)
+        .where('state', '=', 'next')
+        .returning('kid')
+        .executeTakeFirst();
+      if (activated === undefined) return false;
+      // Still published, so tokens it signed keep verifying until they expire.
+      await db
+        .updateTable('signing_keys')
+        .set({ state: 'retiring' })
+        .where('state', '=', 'active')
+        .where('kid', '!=', kid)
+        .execute();
+      return true;
+    },
+
     async list(states) {
       if (states.length === 0) return [];
       const rows = await db

@@ -17,4 +17,10 @@ export interface Signer {
   publicKeys(): readonly JWK[];
   /** Algorithms the published keys use, for discovery metadata. */
   algorithms(): readonly AsymmetricAlgorithm[];
+  /**
+   * Moves on whenever the published keys or the signing key change. Whatever is derived from
+   * `publicKeys()` (the service's own verifier) is rebuilt when it moves, so a key published or
+   * activated is honoured without a restart.
+   */
+  generation(): number;
 }
