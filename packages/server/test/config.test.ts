@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -94,9 +94,102 @@ describe('loadConfig', () => {
     [{ WRIT_MASTER_KEY: 'c2hvcnQ' }, 'WRIT_MASTER_KEY must be 32 random bytes'],
     [{ WRIT_COOKIE_SAMESITE: 'None' }, 'Strict or Lax'],
     [{ WRIT_DATABASE_URL: 'mysql://x' }, 'WRIT_DATABASE_URL must be'],
+    [{ WRIT_ISSUER: 'ftp://x' }, 'WRIT_ISSUER must be an https URL'],
+    [{ WRIT_ISSUER: 'javascript:alert(1)' }, 'WRIT_ISSUER must be an https URL'],
+    [{ WRIT_ISSUER: 'file:///etc/passwd' }, 'WRIT_ISSUER must be an https URL'],
+    [{ WRIT_HOST: '0.0.0.0' }, 'development mode listens on loopback only'],
+    [{ WRIT_HOST: '::' }, 'development mode listens on loopback only'],
+    [{ WRIT_HOST: '192.0.2.10' }, 'development mode listens on loopback only'],
+    [{ WRIT_TRUST_PROXY: 'true' }, 'true is refused'],
+    [{ WRIT_TRUST_PROXY: '0' }, 'WRIT_TRUST_PROXY must be false, a hop count'],
+    [{ WRIT_TRUST_PROXY: '11' }, 'WRIT_TRUST_PROXY must be false, a hop count'],
+    [{ WRIT_TRUST_PROXY: '10.0.0.0/33' }, 'WRIT_TRUST_PROXY must be false, a hop count'],
+    [{ WRIT_TRUST_PROXY: 'proxy.example.com' }, 'WRIT_TRUST_PROXY must be false, a hop count'],
+    [{ WRIT_REQUEST_TIMEOUT: '0' }, 'WRIT_REQUEST_TIMEOUT must be a whole number from 1 to 300'],
+    [
+      { WRIT_MAX_CONNECTIONS: '100', WRIT_REVOCATION_STREAMS_TOTAL: '100' },
+      'WRIT_MAX_CONNECTIONS must exceed WRIT_REVOCATION_STREAMS_TOTAL',
+    ],
   ])('refuses %o with a clear message', (env, message) => {
     const problems = problemsOf(env);
     expect(problems.join('\n')).toContain(message);
+  });
+
+  it.each([
+    ['all zero', Buffer.alloc(32)],
+    ['all one byte', Buffer.alloc(32, 0x41)],
+    ['15 distinct bytes', Buffer.from(Array.from({ length: 32 }, (_, i) => i % 15))],
+  ])('refuses a low-entropy master key (%s), in production and in development', (_name, key) => {
+    const production = {
+      WRIT_MODE: 'production',
+      WRIT_ISSUER: 'https://auth.example.com',
+      WRIT_HOST: '0.0.0.0',
+      WRIT_MASTER_KEY: key.toString('base64url'),
+    };
+    expect(problemsOf(production).join('\n')).toContain('WRIT_MASTER_KEY looks made up');
+    expect(problemsOf({ WRIT_MASTER_KEY: key.toString('base64url') }).join('\n')).toContain(
+      'WRIT_MASTER_KEY looks made up',
+    );
+  });
+
+  it('serves a network only in production: 0.0.0.0 and :: are accepted there', () => {
+    for (const host of ['0.0.0.0', '::']) {
+      const config = loadConfig({
+        env: {
+          WRIT_MODE: 'production',
+          WRIT_HOST: host,
+          WRIT_ISSUER: 'https://auth.example.com',
+          WRIT_MASTER_KEY: masterKey,
+        },
+        cwd: workdir(),
+        warn: () => {},
+      });
+      expect(config.host).toBe(host);
+    }
+  });
+
+  it('derives a bracketed issuer for an IPv6 loopback host', () => {
+    const config = loadConfig({
+      env: { WRIT_HOST: '::1', WRIT_MASTER_KEY: masterKey },
+      cwd: workdir(),
+      warn: () => {},
+    });
+    expect(config.issuer).toBe('http://[::1]:4000');
+  });
+
+  it('names the real problem for WRIT_HOST=:: in production (the issuer must be https), not a malformed URL', () => {
+    const problems = problemsOf({
+      WRIT_MODE: 'production',
+      WRIT_HOST: '::',
+      WRIT_MASTER_KEY: masterKey,
+    });
+    expect(problems).toEqual(['WRIT_ISSUER must use https outside development']);
+  });
+
+  it('refuses an existing data folder that other users can read, saying how to fix it', () => {
+    const cwd = workdir();
+    const dataDir = join(cwd, 'data');
+    mkdirSync(dataDir);
+    chmodSync(dataDir, 0o755);
+    const problems = problemsOf({ WRIT_DATA_DIR: dataDir, WRIT_MASTER_KEY: masterKey }, cwd);
+    expect(problems.join('\n')).toContain(`run: chmod 700 ${dataDir}`);
+    chmodSync(dataDir, 0o700);
+    expect(problemsOf({ WRIT_DATA_DIR: dataDir, WRIT_MASTER_KEY: masterKey }, cwd)).toEqual([]);
+  });
+
+  it('reads WRIT_TRUST_PROXY as off, a hop count, or proxy addresses', () => {
+    const trust = (value: string) =>
+      loadConfig({
+        env: { WRIT_TRUST_PROXY: value, WRIT_MASTER_KEY: masterKey },
+        cwd: workdir(),
+        warn: () => {},
+      }).trustProxy;
+    expect(trust('false')).toEqual({ kind: 'none' });
+    expect(trust('2')).toEqual({ kind: 'hops', hops: 2 });
+    expect(trust('10.0.0.1, 192.168.0.0/16, ::1, fd00::/8, loopback')).toEqual({
+      kind: 'addresses',
+      addresses: ['10.0.0.1', '192.168.0.0/16', '::1', 'fd00::/8', 'loopback'],
+    });
   });
 
   it('reports every problem at once, one line each', () => {

@@ -4,7 +4,8 @@ import type { ApiKeyKind, ApiKeyRecord } from './api-key-record.ts';
 import type { ApiKeysStores } from './api-keys-store.ts';
 import { findLiveApiKey } from './find-live-api-key.ts';
 
-const bearer = /^Bearer ([A-Za-z0-9_-]{20,200})$/;
+// The scheme is case-insensitive (RFC 7235 §2.1): `bearer` is as valid as `Bearer`.
+const bearer = /^[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9_-]{20,200})$/;
 
 /**
  * Authenticates an admin or consumer API key from `Authorization: Bearer`. Keys are 256-bit

@@ -1,8 +1,10 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { activityRoutes } from '../activity/activity-routes.ts';
 import { adminRoutes } from '../admin/admin-routes.ts';
 import { wellKnownRoutes } from '../discovery/well-known-routes.ts';
 import { healthRoutes } from '../health/health-routes.ts';
+import { securityHeadersFor } from '../platform/http/security-headers.ts';
+import { fastifyTrustProxy } from '../platform/http/trust-proxy.ts';
 import { revocationRoutes } from '../revocation/revocation-routes.ts';
 import { authRoutes } from '../sessions/auth-routes.ts';
 import { requireSignedInCaller } from '../sessions/caller.ts';
@@ -12,8 +14,16 @@ import type { ServiceContext } from './service-context.ts';
 
 export interface AppOptions {
   /** pino options, or false for silence (tests). */
-  readonly logger: boolean | { readonly level: string };
+  readonly logger:
+    | boolean
+    | { readonly level: string; readonly stream?: { write(line: string): void } };
 }
+
+/** How long an idle keep-alive connection stays open: above the 60 s idle timeout of common
+ * load balancers, so the service never closes a connection a proxy is about to reuse. */
+const keepAliveTimeoutMs = 72_000;
+/** Request headers are small; a client slower than this is holding the connection on purpose. */
+const headersTimeoutMs = 10_000;
 
 /**
  * The HTTP surface of the token service. Logs carry method, path (never the query string) and
@@ -23,6 +33,8 @@ export async function buildApp(
   context: ServiceContext,
   options: AppOptions,
 ): Promise<FastifyInstance> {
+  const requestTimeoutMs = context.config.requestTimeoutSec * 1000;
+  const securityHeaders = securityHeadersFor(context.config.issuer);
   const app = Fastify({
     logger:
       options.logger === false
@@ -38,11 +50,44 @@ export async function buildApp(
               res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
             },
           },
-    trustProxy: context.config.trustProxy,
+    trustProxy: fastifyTrustProxy(context.config.trustProxy),
     bodyLimit: 16 * 1024,
+    // Every connection is bounded in time: a client trickling a body (or its headers) a byte at
+    // a time is cut off at the request timeout. Node applies these while a request is being
+    // received, not while an answer streams, so the revocation stream is not cut by them.
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    http: {
+      headersTimeout: Math.min(headersTimeoutMs, requestTimeoutMs),
+      // Node checks the two timeouts above on this interval (30 s by default).
+      connectionsCheckingInterval: Math.min(1000, requestTimeoutMs / 2),
+    },
     // Refuse, never repair: no silently dropped properties, no "1" turned into 1.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    // A URL the router cannot decode (`/%`) gets the uniform 400, not Fastify's message, which
+    // echoes the path back.
+    frameworkErrors: (_error, _request, reply) => {
+      (reply as FastifyReply).code(400).headers(securityHeaders).send({ error: 'invalid_request' });
+    },
+  });
+  // Past this, new connections are closed on arrival instead of exhausting memory or files.
+  app.server.maxConnections = context.config.maxConnections;
+  let warnedOfUntrustedForwardedFor = false;
+  app.addHook('onRequest', async (request, reply) => {
+    reply.headers(securityHeaders);
+    if (
+      context.config.trustProxy.kind === 'none' &&
+      !warnedOfUntrustedForwardedFor &&
+      request.headers['x-forwarded-for'] !== undefined
+    ) {
+      // Behind a proxy with trust off, every client shares the proxy's address: one client's
+      // failed sign-ins throttle everyone. Said once, not per request.
+      warnedOfUntrustedForwardedFor = true;
+      request.log.warn(
+        "X-Forwarded-For arrived but WRIT_TRUST_PROXY is off: client addresses are the proxy's (set WRIT_TRUST_PROXY to the hop count or proxy addresses)",
+      );
+    }
   });
   const verifier = createOwnVerifier(context);
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found' }));

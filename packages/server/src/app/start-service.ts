@@ -4,11 +4,12 @@ import { KeyRing } from '../keys/key-ring.ts';
 import { type Clock, systemClock } from '../platform/clock.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
 import { prepareDecoyHash } from '../platform/crypto/password.ts';
+import { urlHostOf } from '../platform/url.ts';
 import { pruneRevocationLog } from '../revocation/prune-revocation-log.ts';
 import { createLocalNotifier, type RevocationNotifier } from '../revocation/revocation-notifier.ts';
 import { deriveCsrfKey } from '../sessions/csrf.ts';
 import { pruneSignInThrottles } from '../throttle/sign-in-throttle.ts';
-import { buildApp } from './build-app.ts';
+import { type AppOptions, buildApp } from './build-app.ts';
 import { openServiceDatabase } from './open-service-database.ts';
 import type { ServiceContext } from './service-context.ts';
 
@@ -22,7 +23,7 @@ export interface RunningService {
 }
 
 export interface StartOptions {
-  readonly logger: boolean | { readonly level: string };
+  readonly logger: AppOptions['logger'];
   /** Defaults to the in-process notifier (one instance). */
   readonly notifier?: RevocationNotifier;
   /** Defaults to the system clock; tests pass one they can move. */
@@ -71,7 +72,7 @@ export async function startService(
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   return {
-    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    url: `http://${urlHostOf(config.host)}:${port}`,
     app,
     context,
     async close() {

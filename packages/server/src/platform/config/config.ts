@@ -24,6 +24,21 @@ export interface ServiceConfig {
   readonly revocationStreamsPerConsumer: number;
   /** Revocation streams open at once across all consumers; past it, 503. */
   readonly revocationStreamsTotal: number;
-  /** Honour X-Forwarded-For from a reverse proxy (only behind one). */
-  readonly trustProxy: boolean;
+  /** Which reverse proxies' `X-Forwarded-For` entries to believe; never "all of them". */
+  readonly trustProxy: TrustedProxies;
+  /** How long a client may take to send a whole request (headers and body). */
+  readonly requestTimeoutSec: number;
+  /** Connections open at once; past it, new ones are closed on arrival. */
+  readonly maxConnections: number;
 }
+
+/**
+ * `none`: the socket's peer is the client. `hops`: that many proxies in front, so the client is
+ * the entry that many places from the right of `X-Forwarded-For` (the ones those proxies
+ * appended), never the leftmost one the client wrote. `addresses`: proxies known by address or
+ * CIDR; entries are believed only while they come from one of them.
+ */
+export type TrustedProxies =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'hops'; readonly hops: number }
+  | { readonly kind: 'addresses'; readonly addresses: readonly string[] };

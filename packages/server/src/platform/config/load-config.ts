@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Policy } from '@writ/core';
 import { WritError } from '../errors.ts';
-import { isLoopbackHostname } from '../url.ts';
-import type { ServiceConfig } from './config.ts';
+import { isHttpsOrLoopbackUrl, isLoopbackListenHost, urlHostOf } from '../url.ts';
+import type { ServiceConfig, TrustedProxies } from './config.ts';
 
 /** Every mistake found, one line each, so an operator can fix them all in one go. */
 export class ConfigError extends WritError<'ERR_CONFIG_INVALID'> {
@@ -43,6 +44,8 @@ const settings = {
   revocationStreamsPerConsumer: 'WRIT_REVOCATION_STREAMS_PER_CONSUMER',
   revocationStreamsTotal: 'WRIT_REVOCATION_STREAMS_TOTAL',
   trustProxy: 'WRIT_TRUST_PROXY',
+  requestTimeoutSec: 'WRIT_REQUEST_TIMEOUT',
+  maxConnections: 'WRIT_MAX_CONNECTIONS',
 } as const;
 
 type SettingName = keyof typeof settings;
@@ -87,6 +90,71 @@ function integer(
   return value;
 }
 
+/**
+ * 32 random bytes have about 30 distinct values; fewer than 16 happens by chance with
+ * probability far below 2^-100, so a key like that was typed or zero-filled, not generated.
+ */
+const minDistinctMasterKeyBytes = 16;
+
+/** Hop counts past this describe no real deployment; a typo more likely. */
+const maxProxyHops = 10;
+/** proxy-addr's names for whole address ranges, which Fastify's trustProxy understands. */
+const proxyRangeNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrCidr(entry: string): boolean {
+  if (proxyRangeNames.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (version === 4 ? 32 : 128);
+}
+
+/**
+ * `false` (the default), a hop count, or proxy addresses/CIDRs (a list, or comma-separated).
+ * `true` is refused: trusting every hop believes the leftmost `X-Forwarded-For` entry, which
+ * the client writes, so a client could pick its own address and dodge its sign-in throttle.
+ */
+function trustedProxies(raw: unknown, problems: string[]): TrustedProxies {
+  if (raw === undefined || raw === '' || raw === false || raw === 'false') return { kind: 'none' };
+  const refuse = (): TrustedProxies => {
+    problems.push(
+      `WRIT_TRUST_PROXY must be false, a hop count from 1 to ${maxProxyHops}, or your proxies' addresses/CIDRs (got ${JSON.stringify(raw)}; true is refused: it trusts the address the client writes)`,
+    );
+    return { kind: 'none' };
+  };
+  const text = typeof raw === 'number' ? String(raw) : raw;
+  if (typeof text === 'string' && /^\d+$/.test(text.trim())) {
+    const hops = Number(text);
+    return hops >= 1 && hops <= maxProxyHops ? { kind: 'hops', hops } : refuse();
+  }
+  const entries =
+    typeof text === 'string'
+      ? text.split(',').map((entry) => entry.trim())
+      : Array.isArray(text) && text.every((entry) => typeof entry === 'string')
+        ? text.map((entry: string) => entry.trim())
+        : undefined;
+  if (entries === undefined || entries.length === 0 || !entries.every(isAddressOrCidr))
+    return refuse();
+  return { kind: 'addresses', addresses: entries };
+}
+
+/**
+ * The data folder holds the database (sealed keys, session hashes) and, in development, the
+ * master key: no one but the service's user may list or read it. An existing folder open to
+ * others is refused rather than silently changed, since the operator chose its place.
+ */
+function checkDataDirPermissions(dataDir: string, problems: string[]): void {
+  if (!existsSync(dataDir)) return;
+  const mode = statSync(dataDir).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    problems.push(
+      `${dataDir} is readable by other users (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 700 ${dataDir}`,
+    );
+  }
+}
+
 function loadMasterKey(
   raw: unknown,
   mode: ServiceConfig['mode'],
@@ -98,6 +166,10 @@ function loadMasterKey(
     const key = Buffer.from(raw, 'base64url');
     if (key.length !== 32 || key.toString('base64url') !== raw.replace(/=+$/, '')) {
       problems.push('WRIT_MASTER_KEY must be 32 random bytes in base64url (try: writ master-key)');
+    } else if (new Set(key).size < minDistinctMasterKeyBytes) {
+      problems.push(
+        'WRIT_MASTER_KEY looks made up, not random (too few distinct bytes): generate one with writ master-key',
+      );
     }
     return { masterKey: key, masterKeySource: 'environment' };
   }
@@ -141,9 +213,16 @@ export function loadConfig(sources: ConfigSources): ServiceConfig {
   const mode = modeRaw === 'production' ? 'production' : 'development';
   const host = String(get('host') ?? '127.0.0.1');
   const port = integer(get('port'), 'WRIT_PORT', 4000, 0, 65535, problems);
-  const issuer = String(
-    get('issuer') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
-  );
+  if (mode === 'development' && !isLoopbackListenHost(host)) {
+    // Development means a master key in a file and plain http: fine on this machine, never on a
+    // network. Serving others is production, with its https issuer and managed master key.
+    problems.push(
+      `WRIT_HOST ${host} is not a loopback address: development mode listens on loopback only (set WRIT_MODE=production to serve a network)`,
+    );
+  }
+  // The unspecified addresses listen everywhere; the default issuer names this machine.
+  const issuerHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const issuer = String(get('issuer') ?? `http://${urlHostOf(issuerHost)}:${port}`);
   let issuerUrl: URL | undefined;
   try {
     issuerUrl = new URL(issuer);
@@ -156,14 +235,16 @@ export function loadConfig(sources: ConfigSources): ServiceConfig {
     }
     // Consumers compare `iss` exactly, so the service never rewrites it: refuse the ambiguous form.
     if (issuer.endsWith('/')) problems.push('WRIT_ISSUER must not end with "/"');
-    if (issuerUrl.protocol !== 'https:' && mode === 'production') {
+    if (issuerUrl.protocol !== 'https:' && issuerUrl.protocol !== 'http:') {
+      problems.push(`WRIT_ISSUER must be an https URL (got the scheme ${issuerUrl.protocol})`);
+    } else if (issuerUrl.protocol !== 'https:' && mode === 'production') {
       problems.push('WRIT_ISSUER must use https outside development');
-    }
-    if (issuerUrl.protocol === 'http:' && !isLoopbackHostname(issuerUrl.hostname)) {
+    } else if (!isHttpsOrLoopbackUrl(issuerUrl)) {
       problems.push('WRIT_ISSUER may use plain http only for a loopback host, even in development');
     }
   }
   const dataDir = resolve(cwd, String(get('dataDir') ?? '.writ'));
+  checkDataDirPermissions(dataDir, problems);
   const databaseUrl = String(get('databaseUrl') ?? `sqlite:${join(dataDir, 'writ.db')}`);
   if (!databaseUrl.startsWith('sqlite:')) {
     problems.push(
@@ -203,9 +284,25 @@ export function loadConfig(sources: ConfigSources): ServiceConfig {
   }
   const audience = String(get('audience') ?? 'writ:api');
   if (audience === '') problems.push('WRIT_AUDIENCE must not be empty');
-  const trustProxyRaw = String(get('trustProxy') ?? 'false');
-  if (trustProxyRaw !== 'true' && trustProxyRaw !== 'false')
-    problems.push('WRIT_TRUST_PROXY must be true or false');
+  const trustProxy = trustedProxies(get('trustProxy'), problems);
+  // Long enough for a 16 KiB body on a slow mobile link; short enough that a client trickling
+  // bytes cannot hold a connection (and its memory) for minutes.
+  const requestTimeoutSec = integer(
+    get('requestTimeoutSec'),
+    'WRIT_REQUEST_TIMEOUT',
+    30,
+    1,
+    300,
+    problems,
+  );
+  const maxConnections = integer(
+    get('maxConnections'),
+    'WRIT_MAX_CONNECTIONS',
+    10_000,
+    16,
+    1_000_000,
+    problems,
+  );
   const revocationHeartbeatSec = integer(
     get('revocationHeartbeatSec'),
     'WRIT_REVOCATION_HEARTBEAT',
@@ -232,6 +329,10 @@ export function loadConfig(sources: ConfigSources): ServiceConfig {
     100_000,
     problems,
   );
+  if (maxConnections <= revocationStreamsTotal) {
+    // Each stream holds a connection for as long as it lasts.
+    problems.push('WRIT_MAX_CONNECTIONS must exceed WRIT_REVOCATION_STREAMS_TOTAL');
+  }
   const masterKey = loadMasterKey(get('masterKey'), mode, dataDir, problems, sources.warn);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -251,6 +352,8 @@ export function loadConfig(sources: ConfigSources): ServiceConfig {
     revocationHeartbeatSec,
     revocationStreamsPerConsumer,
     revocationStreamsTotal,
-    trustProxy: trustProxyRaw === 'true',
+    trustProxy,
+    requestTimeoutSec,
+    maxConnections,
   };
 }
