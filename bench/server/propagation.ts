@@ -8,12 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../packages/server/test/support/free-port.ts';
 import {
   runCommand,
   startProcess,
   waitUntilHealthy,
 } from '../../packages/server/test/support/processes.ts';
+import { freePort } from '../../test/support/loopback.ts';
 import { percentile, verdict } from '../verify/stats.ts';
 
 const quick = process.argv.includes('--quick');

@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type JwksServer, startJwksServer } from '../../../test/support/jwks-server.ts';
+import { ed25519, type SigningKey } from '../../../test/support/keys.ts';
+import { freePort } from '../../../test/support/loopback.ts';
 import { startDevIssuer } from '../scripts/dev-issuer.ts';
 import { buildApp } from '../src/app.ts';
 import { type Config, type Environment, readConfig } from '../src/config.ts';
@@ -20,35 +20,12 @@ const kid = 'test-key-1';
 // ---------------------------------------------------------------------------------------------
 // A local issuer: an Ed25519 key whose public half is served as a JWKS on 127.0.0.1.
 
-type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
-
-let signingKey: KeyPair;
-let foreignKey: KeyPair; // same kid, never published: an attacker's key
-let jwksServer: Server;
+let signingKey: SigningKey;
+let foreignKey: SigningKey; // same kid, never published: an attacker's key
+let jwksServer: JwksServer;
 let jwksUri: string;
 
-async function startJwksServer(key: KeyPair): Promise<{ server: Server; uri: string }> {
-  const body = JSON.stringify({
-    keys: [{ ...(await exportJWK(key.publicKey)), kid, alg: 'EdDSA', use: 'sig' }],
-  });
-  const server = createServer((request, response) => {
-    if (request.url !== '/jwks') {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, {
-      'content-type': 'application/jwk-set+json',
-      'cache-control': 'max-age=300',
-    });
-    response.end(body);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return { server, uri: `http://127.0.0.1:${port}/jwks` };
-}
-
-function sign(claims: Record<string, unknown> = {}, key: KeyPair = signingKey): Promise<string> {
+function sign(claims: Record<string, unknown> = {}, key: SigningKey = signingKey): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({
     iss: issuer,
@@ -86,16 +63,16 @@ async function badTokens(valid: string): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  [signingKey, foreignKey] = await Promise.all([
-    generateKeyPair('EdDSA', { crv: 'Ed25519' }),
-    generateKeyPair('EdDSA', { crv: 'Ed25519' }),
-  ]);
-  ({ server: jwksServer, uri: jwksUri } = await startJwksServer(signingKey));
+  [signingKey, foreignKey] = await Promise.all([ed25519(kid), ed25519(kid)]);
+  jwksServer = await startJwksServer({
+    body: { keys: [signingKey.publicJwk] },
+    cacheControl: 'max-age=300',
+  });
+  jwksUri = jwksServer.url;
 });
 
 afterAll(async () => {
-  jwksServer.closeAllConnections();
-  await new Promise((resolve) => jwksServer.close(resolve));
+  await jwksServer.close();
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -174,15 +151,6 @@ async function stopServer(started: Started, graceMs = 5000): Promise<void> {
     process.kill(-pgid, 'SIGKILL');
     await started.closed;
   }
-}
-
-async function freePort(): Promise<number> {
-  const probe = createTcpServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 async function waitForHealth(base: string, started: Started, timeoutMs = 10_000): Promise<void> {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { call, signInBody } from '../../server/test/support/api-client.ts';
-import { startTestService, type TestService } from '../../server/test/support/test-service.ts';
+import { call, signInBody } from '../../../test/support/api-client.ts';
+import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import {
   createWritClient,
   type SessionEndReason,

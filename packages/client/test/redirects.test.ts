@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestService, type TestService } from '../../server/test/support/test-service.ts';
+import { type LoopbackListener, listenOnLoopback } from '../../../test/support/loopback.ts';
+import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import { createWritClient, WritClientError } from '../src/index.ts';
 import { cookieJarFetch } from './support/cookie-jar-fetch.ts';
 
@@ -17,8 +17,8 @@ interface Received {
 }
 
 let service: TestService;
-let front: Server;
-let elsewhere: Server;
+let front: LoopbackListener;
+let elsewhere: LoopbackListener;
 let appOrigin: string;
 let elsewhereOrigin: string;
 const received: Received[] = [];
@@ -38,13 +38,6 @@ function readBody(request: IncomingMessage): Promise<string> {
     request.on('error', reject);
   });
 }
-
-function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
-  const server = createServer(handler);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-const originOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 function redirect(response: ServerResponse, status: number, location: string) {
   response.writeHead(status, { location }).end();
@@ -105,7 +98,7 @@ async function frontHandler(request: IncomingMessage, response: ServerResponse) 
 
 beforeAll(async () => {
   service = await startTestService();
-  elsewhere = await listen(async (request, response) => {
+  elsewhere = await listenOnLoopback(async (request, response) => {
     received.push({
       path: request.url ?? '/',
       headers: request.headers,
@@ -113,15 +106,15 @@ beforeAll(async () => {
     });
     response.writeHead(200, { 'content-type': 'text/plain' }).end('elsewhere');
   });
-  front = await listen((request, response) => {
+  front = await listenOnLoopback((request, response) => {
     frontHandler(request, response).catch(() => response.writeHead(502).end());
   });
-  appOrigin = originOf(front);
-  elsewhereOrigin = originOf(elsewhere);
+  appOrigin = front.origin;
+  elsewhereOrigin = elsewhere.origin;
 });
 afterAll(async () => {
-  await new Promise((resolve) => front.close(resolve));
-  await new Promise((resolve) => elsewhere.close(resolve));
+  await front.close();
+  await elsewhere.close();
   await service.destroy();
 });
 

@@ -1,6 +1,4 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,6 +12,11 @@ import {
   SignJWT,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  freePort,
+  type LoopbackListener,
+  listenOnLoopback,
+} from '../../../test/support/loopback.ts';
 import { decodeToken } from '../src/decode.ts';
 import type { Finding, Severity } from '../src/findings.ts';
 import { lint } from '../src/lint.ts';
@@ -679,7 +682,7 @@ describe('garbage input', () => {
 // ─── verification ───────────────────────────────────────────────────────────────────────────────
 
 describe('verification', () => {
-  let server: Server;
+  let server: LoopbackListener;
   let base: string;
   let jwksUrl: string;
   let closedPortUrl: string;
@@ -688,7 +691,7 @@ describe('verification', () => {
 
   beforeAll(async () => {
     // Metadata documents by path; `issuer` is filled in with this server's own base URL.
-    server = createServer((req, res) => {
+    server = await listenOnLoopback((req, res) => {
       const documents: Record<string, unknown> = {
         '/jwks.json': { keys: [edPublicJwk] },
         '/.well-known/oauth-authorization-server': { issuer: base, jwks_uri: `${base}/jwks.json` },
@@ -701,14 +704,10 @@ describe('verification', () => {
       if (body === undefined) res.writeHead(404).end();
       else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = server.origin;
     jwksUrl = `${base}/jwks.json`;
 
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    closedPortUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/jwks.json`;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    closedPortUrl = `http://127.0.0.1:${await freePort()}/jwks.json`;
 
     directory = await mkdtemp(join(tmpdir(), 'writ-inspect-'));
     jwksFile = join(directory, 'jwks.json');
@@ -716,8 +715,7 @@ describe('verification', () => {
   });
 
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
     await rm(directory, { recursive: true, force: true });
   });
 

@@ -1,10 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LoopbackListener, listenOnLoopback } from '../../../test/support/loopback.ts';
 import { readJwksFile } from '../src/jwks-file.ts';
 import { redactUserinfo } from '../src/redact.ts';
 import { type InspectIo, runInspect } from '../src/run-inspect.ts';
@@ -136,22 +135,19 @@ describe('--jwks files', () => {
 });
 
 describe('URL credentials are never printed', () => {
-  let server: Server;
+  let server: LoopbackListener;
   let port: number;
   beforeAll(async () => {
-    server = createServer((req, res) => {
+    server = await listenOnLoopback((req, res) => {
       if (req.url === '/html/.well-known/oauth-authorization-server') {
         // A captive portal or an error page: JSON-looking, but not served as JSON.
         res.writeHead(200, { 'content-type': 'text/html' });
         res.end(JSON.stringify({ issuer: `http://127.0.0.1:${port}/html`, jwks_uri: 'x' }));
       } else res.writeHead(500).end();
     });
-    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-    port = (server.address() as AddressInfo).port;
+    port = server.port;
   });
-  afterAll(async () => {
-    await new Promise<void>((closed) => server.close(() => closed()));
-  });
+  afterAll(() => server.close());
 
   it.each<[string, () => string[]]>([
     ['the token', () => [token]],

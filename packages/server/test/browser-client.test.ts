@@ -3,10 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { rolldown } from 'rolldown';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../test/support/loopback.ts';
+import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import { startBrowserApp } from './support/browser-app.ts';
 import { launchChromium } from './support/chromium.ts';
-import { freePort } from './support/free-port.ts';
-import { startTestService, type TestService } from './support/test-service.ts';
 
 /** @writ/client running in a real browser page, in cookie mode, against the real service. */
 const password = 'correct horse battery staple';

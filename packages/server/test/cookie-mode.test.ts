@@ -1,7 +1,7 @@
 import { csrfClaimFor } from '@writ/verify/internal';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestService, type TestService } from './support/test-service.ts';
+import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 
 let service: TestService;
 const password = 'correct horse battery staple';

@@ -1,8 +1,8 @@
 import { createVerifier } from '@writ/verify';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, signInBody } from './support/api-client.ts';
-import { startTestService, type TestService } from './support/test-service.ts';
+import { call, signInBody } from '../../../test/support/api-client.ts';
+import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 
 let service: TestService;
 const password = 'correct horse battery staple';

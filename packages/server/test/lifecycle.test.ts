@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from './support/free-port.ts';
+import { freePort } from '../../../test/support/loopback.ts';
+import { startTestService } from '../../../test/support/test-service.ts';
 import { runCommand, startProcess, waitUntilHealthy } from './support/processes.ts';
 import { openSse } from './support/sse-reader.ts';
-import { startTestService } from './support/test-service.ts';
 
 const cli = 'packages/server/src/cli/main.ts';
 const password = 'correct horse battery staple';

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, signInBody } from '../../../test/support/api-client.ts';
+import { freePort } from '../../../test/support/loopback.ts';
 import { openServiceDatabase } from '../src/app/open-service-database.ts';
 import { newRevocations } from '../src/revocation/revocation-policy.ts';
-import { call, signInBody } from './support/api-client.ts';
-import { freePort } from './support/free-port.ts';
 import {
   type RunningProcess,
   runCommand,

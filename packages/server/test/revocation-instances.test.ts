@@ -3,13 +3,13 @@ import type { RejectReason } from '@writ/core';
 import { createVerifier, InvalidTokenError, type Verifier } from '@writ/verify';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, signInBody } from '../../../test/support/api-client.ts';
+import { freePort } from '../../../test/support/loopback.ts';
+import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import { type RunningService, startService } from '../src/app/start-service.ts';
 import { loadConfig } from '../src/platform/config/load-config.ts';
 import { newRevocations } from '../src/revocation/revocation-policy.ts';
-import { call, signInBody } from './support/api-client.ts';
-import { freePort } from './support/free-port.ts';
 import { openSse } from './support/sse-reader.ts';
-import { startTestService, type TestService } from './support/test-service.ts';
 
 /**
  * Two service instances sharing one SQLite file, as two processes behind a load balancer would:

@@ -1,9 +1,9 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, signInBody } from '../../../test/support/api-client.ts';
+import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import { newRevocations } from '../src/revocation/revocation-policy.ts';
-import { call, signInBody } from './support/api-client.ts';
 import { openSse } from './support/sse-reader.ts';
-import { startTestService, type TestService } from './support/test-service.ts';
 
 let service: TestService;
 let consumerKey: string;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import { loadConfig } from '../src/platform/config/load-config.ts';
 import { openSse, type SseConnection } from './support/sse-reader.ts';
-import { startTestService, type TestService } from './support/test-service.ts';
 
 let service: TestService;
 

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { call, signInBody } from './support/api-client.ts';
-import { startTestService, type TestService } from './support/test-service.ts';
+import { call, signInBody } from '../../../test/support/api-client.ts';
+import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 
 /**
  * Idle and absolute session lifetimes, with the service's injected clock moved forward (the

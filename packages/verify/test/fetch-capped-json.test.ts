@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LoopbackListener, listenOnLoopback } from '../../../test/support/loopback.ts';
 import { fetchCappedJson } from '../src/fetch-capped-json.ts';
 import { fetchJwks } from '../src/jwks-fetch.ts';
 
@@ -38,25 +38,21 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
   },
 };
 
-let server: Server;
+let server: LoopbackListener;
 let base: string;
 const seen: string[] = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await listenOnLoopback((req, res) => {
     seen.push(req.url ?? '');
     const route = routes[req.url ?? ''];
     if (route === undefined) res.writeHead(404).end();
     else route(req, res);
   });
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.origin;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((closed) => server.close(() => closed()));
-});
+afterAll(() => server.close());
 
 const limits = { timeoutMs: 2000, maxBytes: 64 * 1024 };
 const failure = (path: string, overrides: Partial<typeof limits> = {}) =>

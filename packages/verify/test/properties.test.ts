@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ed25519, type SigningKey } from '../../../test/support/keys.ts';
 import { createVerifier, InvalidTokenError, type Verifier } from '../src/index.ts';
-import { ed25519, type SigningKey } from './support/keys.ts';
 import { audience, b64json, issuer, sign, validClaims, withSegment } from './support/tokens.ts';
 
 let key: SigningKey;

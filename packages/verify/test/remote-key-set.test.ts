@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import type { RejectReason } from '@writ/core';
 import type { JWK } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type JwksServer, startJwksServer } from '../../../test/support/jwks-server.ts';
+import { ed25519, type SigningKey } from '../../../test/support/keys.ts';
 import {
   ConfigurationError,
   createVerifier,
@@ -9,8 +11,6 @@ import {
   type JwksFetchOptions,
   type Verifier,
 } from '../src/index.ts';
-import { type JwksServer, startJwksServer } from './support/jwks-server.ts';
-import { ed25519, type SigningKey } from './support/keys.ts';
 import { audience, issuer, sign, validClaims } from './support/tokens.ts';
 
 interface Harness {

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { RejectReason } from '@writ/core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ed25519, type SigningKey } from '../../../test/support/keys.ts';
 import {
   ConfigurationError,
   createVerifier,
@@ -10,7 +11,6 @@ import {
   type Verifier,
   type VerifierOptions,
 } from '../src/index.ts';
-import { ed25519, type SigningKey } from './support/keys.ts';
 import { type RevocationServer, startRevocationServer } from './support/revocation-server.ts';
 import { audience, issuer, nowSec, sign, validClaims } from './support/tokens.ts';
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { RejectReason } from '@writ/core';
 import { SignJWT } from 'jose';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ed25519, p256, rsa, type SigningKey } from '../../../test/support/keys.ts';
 import {
   ConfigurationError,
   createVerifier,
@@ -10,7 +11,6 @@ import {
   type VerifierOptions,
 } from '../src/index.ts';
 import { signatureStats } from '../src/signature.ts';
-import { ed25519, p256, rsa, type SigningKey } from './support/keys.ts';
 import { startRevocationServer } from './support/revocation-server.ts';
 import { audience, issuer, nowSec, sign, validClaims } from './support/tokens.ts';
 

@@ -1,9 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import type { RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
+import { listenOnLoopback } from '../../../../test/support/loopback.ts';
 import { expressAuthenticate } from '../../src/http/express.ts';
 import { fastifyAuthenticate, writFastify } from '../../src/http/fastify.ts';
 import { honoAuthenticate } from '../../src/http/hono.ts';
@@ -23,16 +24,9 @@ export type AdapterName = 'node:http' | 'fastify' | 'express' | 'hono';
 
 const me = (auth: VerifiedToken) => ({ sub: auth.claims.sub, scope: auth.claims.scope ?? '' });
 
-function listening(server: Server): Promise<AdapterServer> {
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        baseUrl: `http://127.0.0.1:${port}`,
-        close: () => new Promise((done) => server.close(() => done())),
-      });
-    });
-  });
+async function listening(handler: RequestListener): Promise<AdapterServer> {
+  const listener = await listenOnLoopback(handler);
+  return { baseUrl: listener.origin, close: listener.close };
 }
 
 async function nodeServer(verifier: Verifier): Promise<AdapterServer> {
@@ -43,15 +37,13 @@ async function nodeServer(verifier: Verifier): Promise<AdapterServer> {
     '/admin': authenticateAdmin,
     '/cookie/me': authenticateCookie,
   };
-  return listening(
-    createServer(async (request, response) => {
-      const path = new URL(request.url ?? '/', 'http://x').pathname;
-      const auth = await (byPath[path] ?? authenticateAny)(request, response);
-      if (auth === undefined) return;
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(me(auth)));
-    }),
-  );
+  return listening(async (request, response) => {
+    const path = new URL(request.url ?? '/', 'http://x').pathname;
+    const auth = await (byPath[path] ?? authenticateAny)(request, response);
+    if (auth === undefined) return;
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(me(auth)));
+  });
 }
 
 async function fastifyServer(verifier: Verifier): Promise<AdapterServer> {
@@ -90,7 +82,7 @@ async function expressServer(verifier: Verifier): Promise<AdapterServer> {
   app.all('/cookie/me', expressAuthenticate(verifier, { cookie: {} }), (_request, response) => {
     response.json(me(response.locals.auth));
   });
-  return listening(createServer(app));
+  return listening(app);
 }
 
 async function honoServer(verifier: Verifier): Promise<AdapterServer> {

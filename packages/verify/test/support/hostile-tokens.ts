@@ -1,7 +1,7 @@
 import { constants, createPublicKey, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import type { RejectReason } from '@writ/core';
+import { ed25519, p256, rsa, type SigningKey } from '../../../../test/support/keys.ts';
 import type { JsonWebKeySet, VerifierOptions } from '../../src/index.ts';
-import { ed25519, p256, rsa, type SigningKey } from './keys.ts';
 import {
   assemble,
   audience,

@@ -1,6 +1,6 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RevocationCause, RevocationEntry, RevocationTarget } from '@writ/core';
-import { listenOnLoopback } from './listen.ts';
+import { listenRestartably } from '../../../../test/support/loopback.ts';
 
 /** What a log entry is made of, before the log gives it a cursor. */
 export interface EntryFields {
@@ -113,8 +113,6 @@ export async function startRevocationServer(
   let snapshotsFailing = false;
   const retentionSec = options.retentionSec ?? forgetMarginSec;
   const heartbeatSec = heartbeatMs / 1000;
-  let port = 0;
-  let server: Server | undefined;
 
   const retained = (after: number): LogItem[] =>
     log.filter((item) => item.cursor > after && item.forgetAfter >= nowSec());
@@ -223,26 +221,14 @@ export async function startRevocationServer(
     else stream(url, request, response);
   };
 
-  const start = async (): Promise<void> => {
-    const started = await listenOnLoopback(handle, port);
-    port = started.port;
-    server = started.server;
-  };
-
+  const listener = await listenRestartably(handle);
   const stop = async (): Promise<void> => {
-    const current = server;
-    server = undefined;
-    if (current === undefined) return;
     for (const open of streams) clearInterval(open.timer);
-    const closed = new Promise<void>((resolve) => current.close(() => resolve()));
-    current.closeAllConnections();
-    await closed;
+    await listener.stop();
   };
-
-  await start();
 
   return {
-    uri: `http://127.0.0.1:${port}`,
+    uri: listener.origin,
     consumerKey,
     get head() {
       return head;
@@ -297,7 +283,7 @@ export async function startRevocationServer(
       broadcast(heartbeatEvent());
     },
     stop,
-    start,
+    start: listener.start,
     close: stop,
   };
 }

@@ -1,6 +1,6 @@
 import { createHmac, sign as nodeSign } from 'node:crypto';
 import { type JWTPayload, SignJWT } from 'jose';
-import type { SigningKey } from './keys.ts';
+import type { SigningKey } from '../../../../test/support/keys.ts';
 
 export const issuer = 'https://issuer.writ.test';
 export const audience = 'https://api.writ.test';

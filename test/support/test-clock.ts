@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/platform/clock.ts';
+import type { Clock } from '../../packages/server/src/platform/clock.ts';
 
 /** A clock tests move: the real time plus an offset they set. */
 export interface TestClock extends Clock {

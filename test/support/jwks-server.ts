@@ -1,5 +1,5 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { listenOnLoopback } from './listen.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenRestartably } from './loopback.ts';
 
 /** How the server answers the next requests for its key set. Change it at any time with `set`. */
 export interface JwksResponse {
@@ -56,8 +56,6 @@ export async function startJwksServer(initial: Partial<JwksResponse> = {}): Prom
   let hits = 0;
   const paths: string[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  let port = 0;
-  let server: Server | undefined;
 
   const later = (ms: number, run: () => void): void => {
     const timer = setTimeout(() => {
@@ -117,25 +115,13 @@ export async function startJwksServer(initial: Partial<JwksResponse> = {}): Prom
     else reply();
   };
 
-  const start = async (): Promise<void> => {
-    const started = await listenOnLoopback(handle, port);
-    port = started.port;
-    server = started.server;
-  };
-
+  const listener = await listenRestartably(handle);
   const stop = async (): Promise<void> => {
-    const current = server;
-    server = undefined;
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
-    if (current === undefined) return;
-    const closed = new Promise<void>((resolve) => current.close(() => resolve()));
-    current.closeAllConnections();
-    await closed;
+    await listener.stop();
   };
-
-  await start();
-  const base = `http://127.0.0.1:${port}`;
+  const base = listener.origin;
 
   return {
     url: `${base}${jwksPath}`,
@@ -148,7 +134,7 @@ export async function startJwksServer(initial: Partial<JwksResponse> = {}): Prom
       response = { ...response, ...change };
     },
     stop,
-    start,
+    start: listener.start,
     close: stop,
   };
 }

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApiKey } from '../../src/api-keys/create-api-key.ts';
-import { type RunningService, startService } from '../../src/app/start-service.ts';
-import { loadConfig } from '../../src/platform/config/load-config.ts';
-import { createUser } from '../../src/users/create-user.ts';
-import { freePort } from './free-port.ts';
+import { createApiKey } from '../../packages/server/src/api-keys/create-api-key.ts';
+import { type RunningService, startService } from '../../packages/server/src/app/start-service.ts';
+import { loadConfig } from '../../packages/server/src/platform/config/load-config.ts';
+import { createUser } from '../../packages/server/src/users/create-user.ts';
+import { freePort } from './loopback.ts';
 import { type TestClock, testClock } from './test-clock.ts';
 
 export interface TestService extends RunningService {
