@@ -8,11 +8,13 @@ export async function healthRoutes(
   context: { readonly db: RevocationLogStores },
 ): Promise<void> {
   app.get('/health', async () => ({ status: 'ok' }));
-  app.get('/ready', async (_request, reply) => {
+  app.get('/ready', async (request, reply) => {
     try {
       await revocationLogHead(context.db);
       return { status: 'ready' };
-    } catch {
+    } catch (error) {
+      // The caller (a load balancer) learns only "not ready"; the operator learns why.
+      request.log.error({ err: error }, 'readiness check failed: the database did not answer');
       return reply.code(503).send({ status: 'unavailable' });
     }
   });
