@@ -413,7 +413,7 @@ describe('discovery', () => {
     expect(metadata.body).toMatchObject({
       issuer: service.url,
       jwks_uri: `${service.url}/.well-known/jwks.json`,
-      token_signing_alg_values_supported: ['EdDSA'],
+      writ_access_token_signing_alg_values_supported: ['EdDSA'],
     });
     const jwks = await call(base(), 'GET', '/.well-known/jwks.json');
     const keys = jwks.body.keys as Array<Record<string, unknown>>;
