@@ -1,5 +1,6 @@
 import { hashSecret } from '../platform/crypto/random.ts';
 import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
+import type { ThrottleRecord } from './throttle-record.ts';
 import type { ThrottlesStores } from './throttles-store.ts';
 
 /**
@@ -7,8 +8,10 @@ import type { ThrottlesStores } from './throttles-store.ts';
  * - account + IP: the guessing attacker at one address (5 free failures, then up to 15 min);
  * - IP: one address spraying many accounts (100 free failures, then up to 15 min);
  * - account alone: guesses spread over many addresses (20 free failures, then at most 60 s).
- * The account-wide block is capped low on purpose: it is the one an attacker could aim at a
- * victim, so it can delay them by a minute at worst, never lock them out.
+ * The account-wide key is the one an attacker can aim at a victim, so it never applies to an
+ * address with a clean record for the account (no failure for that account + IP in the window):
+ * guessers renewing it from their own addresses cannot lock the owner out. It still slows every
+ * address that has failed: past it, each address gets one guess per window instead of five.
  * Keys are hashes of what was typed, whether or not such an account exists: the throttle
  * behaves the same for real and made-up accounts and tells an attacker nothing.
  */
@@ -27,18 +30,32 @@ const rules = {
 /** Failures older than this no longer count. */
 const windowMs = 15 * 60_000;
 
-function keysFor(email: string, ip: string): Array<[Rule, string]> {
+function keyNames(email: string, ip: string): { pair: string; ip: string; account: string } {
   const account = hashSecret(email);
+  return {
+    pair: `${rules.pair.prefix}:${account}:${ip}`,
+    ip: `${rules.ip.prefix}:${ip}`,
+    account: `${rules.account.prefix}:${account}`,
+  };
+}
+
+function keysFor(email: string, ip: string): Array<[Rule, string]> {
+  const names = keyNames(email, ip);
   return [
-    [rules.pair, `${rules.pair.prefix}:${account}:${ip}`],
-    [rules.ip, `${rules.ip.prefix}:${ip}`],
-    [rules.account, `${rules.account.prefix}:${account}`],
+    [rules.pair, names.pair],
+    [rules.ip, names.ip],
+    [rules.account, names.account],
   ];
 }
 
 function blockMsFor(rule: Rule, failures: number): number {
   const over = failures - rule.freeFailures;
   return over <= 0 ? 0 : Math.min(rule.maxBlockMs, 1000 * 2 ** Math.min(over - 1, 30));
+}
+
+/** Whether a counter still counts at `now` (failures older than the window do not). */
+function counts(record: ThrottleRecord | undefined, now: number): record is ThrottleRecord {
+  return record !== undefined && now - record.updatedAt <= windowMs && record.failures > 0;
 }
 
 /** Milliseconds until the attempt may be made, or 0 when it may be made now. */
@@ -48,9 +65,14 @@ export async function signInBlockedFor(
   ip: string,
   now: number,
 ): Promise<number> {
+  const names = keyNames(email, ip);
+  const pair = await db.throttles.find(names.pair);
+  const address = await db.throttles.find(names.ip);
+  // An address that has not failed for this account is not held back by what other addresses
+  // did to it: a guess from there is still one Argon2 check, and makes the address unclean.
+  const account = counts(pair, now) ? await db.throttles.find(names.account) : undefined;
   let wait = 0;
-  for (const [, key] of keysFor(email, ip)) {
-    const record = await db.throttles.find(key);
+  for (const record of [pair, address, account]) {
     if (record !== undefined) wait = Math.max(wait, record.blockedUntil - now);
   }
   return wait;
@@ -180,8 +202,10 @@ export async function admitSignInAttempt(
 }
 
 /**
- * After an admitted attempt proved the password right: the account's counters are cleared, and
- * the address's keeps every failure but this attempt.
+ * After an admitted attempt proved the password right: the address's record for this account is
+ * cleared (it is clean again), and the account-wide and address counters keep every failure but
+ * this attempt. The account-wide counter is not cleared: it holds other addresses' guesses, and
+ * the owner no longer needs it cleared to get in.
  */
 export async function signInSucceeded(
   db: ThrottlesStores,
@@ -189,16 +213,17 @@ export async function signInSucceeded(
   ip: string,
 ): Promise<void> {
   await recordSignInSuccess(db, email, ip);
-  const [rule, key] = keysFor(email, ip).find(([candidate]) => candidate === rules.ip) ?? [];
-  if (rule === undefined || key === undefined) return;
-  const record = await db.throttles.find(key);
-  if (record === undefined) return;
-  const failures = Math.max(0, record.failures - 1);
-  await db.throttles.save({
-    ...record,
-    failures,
-    blockedUntil: record.updatedAt + blockMsFor(rule, failures),
-  });
+  for (const [rule, key] of keysFor(email, ip)) {
+    if (rule === rules.pair) continue;
+    const record = await db.throttles.find(key);
+    if (record === undefined) continue;
+    const failures = Math.max(0, record.failures - 1);
+    await db.throttles.save({
+      ...record,
+      failures,
+      blockedUntil: record.updatedAt + blockMsFor(rule, failures),
+    });
+  }
 }
 
 /**
@@ -209,13 +234,13 @@ export function pruneSignInThrottles(db: ThrottlesStores, now: number): Promise<
   return db.throttles.prune(now - windowMs, now);
 }
 
-/** A correct password clears the account's own counters; the IP's stays (it may be spraying). */
+/** A correct password makes the address's record for the account clean again. */
 export async function recordSignInSuccess(
   db: ThrottlesStores,
   email: string,
   ip: string,
 ): Promise<void> {
   for (const [rule, key] of keysFor(email, ip)) {
-    if (rule !== rules.ip) await db.throttles.delete(key);
+    if (rule === rules.pair) await db.throttles.delete(key);
   }
 }
