@@ -27,12 +27,26 @@ export async function issueTokens(
   tx: SessionsTransaction,
   session: SessionRecord,
 ): Promise<IssuedTokens> {
+  const nowMs = context.clock.nowMs();
+  const refreshToken = await issueRefreshToken(tx, session.id, nowMs);
+  return signAccessToken(context, session, refreshToken, nowMs);
+}
+
+/**
+ * Signs the access token that goes with a refresh token already written. It needs no database
+ * state, so a flow may call it after its unit of work committed instead of holding the write
+ * lock while the signature is made.
+ */
+export async function signAccessToken(
+  context: Pick<SessionsContext, 'config' | 'signer' | 'csrfKey'>,
+  session: SessionRecord,
+  refreshToken: string,
+  nowMs: number,
+): Promise<IssuedTokens> {
   const csrfToken =
     session.mode === 'cookie' ? csrfTokenFor(context.csrfKey, session.id) : undefined;
-  const nowMs = context.clock.nowMs();
   const iat = Math.floor(nowMs / 1000);
   const ttl = context.config.accessTokenTtlSec;
-  const refreshToken = await issueRefreshToken(tx, session.id, nowMs);
   const accessToken = await context.signer.sign({
     typ: TokenKind.access,
     claims: {

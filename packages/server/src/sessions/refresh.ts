@@ -2,13 +2,23 @@ import type { RevocationEntry } from '@writ/core';
 import { recordActivity } from '../activity/record-activity.ts';
 import type { RequestOrigin } from '../platform/http/origin.ts';
 import { consumeRefreshToken } from '../refresh-tokens/consume-refresh-token.ts';
-import { type IssuedTokens, issueTokens } from './issue-tokens.ts';
+import { issueRefreshToken } from '../refresh-tokens/issue-refresh-token.ts';
+import { type IssuedTokens, signAccessToken } from './issue-tokens.ts';
 import { revokeSessions } from './revoke-sessions.ts';
 import { isLive, type SessionMode, type SessionRecord } from './session-record.ts';
 import type { SessionsContext } from './sessions-context.ts';
 
 export type RefreshResult =
   | { readonly ok: true; readonly tokens: IssuedTokens; readonly session: SessionRecord }
+  | { readonly ok: false; readonly error: 'invalid_grant' };
+
+type Rotation =
+  | {
+      readonly ok: true;
+      readonly session: SessionRecord;
+      readonly refreshToken: string;
+      readonly nowMs: number;
+    }
   | { readonly ok: false; readonly error: 'invalid_grant' };
 
 /**
@@ -30,7 +40,11 @@ export async function refresh(
   const { db, config } = context;
   const failed = { ok: false, error: 'invalid_grant' } as const;
   let published: RevocationEntry[] = [];
-  const result = await db.transaction(async (tx): Promise<RefreshResult> => {
+  // The unit of work writes the rotation; the access token is signed after it committed, so the
+  // write lock (and the group commit waiting on it) never waits on a signature. A signature that
+  // failed after the commit would cost the client its session (it signs in again); a key held in
+  // memory does not fail.
+  const rotation = await db.transaction(async (tx): Promise<Rotation> => {
     const now = context.clock.nowMs();
     const consumption = await consumeRefreshToken(tx, input.refreshToken, now);
     if (consumption.status === 'unknown') return failed;
@@ -66,8 +80,16 @@ export async function refresh(
       ...origin,
     });
     const touched = { ...session, lastUsedAt: now, idleExpiresAt };
-    return { ok: true, tokens: await issueTokens(context, tx, touched), session: touched };
+    const refreshToken = await issueRefreshToken(tx, session.id, now);
+    return { ok: true, session: touched, refreshToken, nowMs: now };
   });
   context.notifier.publish(published);
-  return result;
+  if (!rotation.ok) return rotation;
+  const tokens = await signAccessToken(
+    context,
+    rotation.session,
+    rotation.refreshToken,
+    rotation.nowMs,
+  );
+  return { ok: true, tokens, session: rotation.session };
 }
