@@ -13,20 +13,27 @@ export type RevocationTarget =
   /** Every token signed by a key (emergency rotation). */
   | { readonly type: 'kid'; readonly value: string };
 
+/**
+ * Why an entry was written: one cause per path that writes entries. A cause is added with the
+ * path that produces it (password change, key compromise and admin revocation arrive with their
+ * features); mirrors take any cause string, so adding one never breaks a consumer.
+ */
 export type RevocationCause =
   | 'sign_out'
   | 'sign_out_everywhere'
   | 'session_deleted'
-  | 'refresh_reuse'
-  | 'password_changed'
-  | 'key_compromised'
-  | 'admin';
+  | 'refresh_reuse';
 
 export interface RevocationEntry {
   /** Position in the log: strictly increasing, never reused. Consumers resume from it. */
   readonly cursor: number;
   readonly target: RevocationTarget;
-  readonly cause: RevocationCause;
+  /**
+   * Why it was written: one of `RevocationCause` from this version. Mirrors carry it without
+   * interpreting it (the target alone decides what is refused), so a newer service may write a
+   * cause this version does not know.
+   */
+  readonly cause: string;
   /** When it was revoked (seconds since the epoch). */
   readonly revokedAt: number;
   /** After this (seconds) no token the entry matches can still be valid: forget it. */

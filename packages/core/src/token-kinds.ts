@@ -1,18 +1,12 @@
 /**
  * The `typ` header of every JWT kind Writ signs. Each kind has its own media type so a token
- * minted for one purpose is never accepted for another (RFC 8725 §3.11).
+ * minted for one purpose is never accepted for another (RFC 8725 §3.11). A kind is declared
+ * here when a path that signs it lands (ID tokens, logout tokens, security event tokens and
+ * DPoP proofs arrive with the OAuth, webhook and DPoP work), so nothing here is a promise.
  */
 export const TokenKind = {
   /** RFC 9068 access token. */
   access: 'at+jwt',
-  /** OpenID Connect ID token. */
-  id: 'JWT',
-  /** OpenID Connect back-channel logout token. */
-  logout: 'logout+jwt',
-  /** RFC 8417 security event token. */
-  securityEvent: 'secevent+jwt',
-  /** RFC 9449 DPoP proof. */
-  dpopProof: 'dpop+jwt',
 } as const;
 
 export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];

@@ -62,13 +62,17 @@ export const algRule: Rule = ({ header }) => {
   return [];
 };
 
-/** What each JWT media type Writ knows is for (keys are normalised `typ` values). */
+/**
+ * What each JWT media type inspect recognises is for (keys are normalised `typ` values). Writ
+ * signs only access tokens today; the others are the registered types of JWTs an issuer may also
+ * sign, which inspect names so an API is warned off accepting them as bearer tokens.
+ */
 const tokenKindNames: ReadonlyMap<string, string> = new Map([
   [normaliseTyp(TokenKind.access), 'an access token'],
-  [normaliseTyp(TokenKind.id), 'a generic JWT (typically an OpenID Connect ID token)'],
-  [normaliseTyp(TokenKind.logout), 'a logout token'],
-  [normaliseTyp(TokenKind.securityEvent), 'a security event token'],
-  [normaliseTyp(TokenKind.dpopProof), 'a DPoP proof'],
+  ['jwt', 'a generic JWT (typically an OpenID Connect ID token)'],
+  ['logout+jwt', 'a logout token'],
+  ['secevent+jwt', 'a security event token'],
+  ['dpop+jwt', 'a DPoP proof'],
 ]);
 
 /** Claims only access tokens carry (RFC 9068 §2.2, RFC 8693 §4.2). */

@@ -169,7 +169,7 @@ describe('the mirror across failures', () => {
       tx.revocations.append(
         newRevocations(
           [{ type: 'sid', value: String(decodeJwt(writtenWhileDown.access_token).sid) }],
-          'admin',
+          'session_deleted',
           nowSec,
         ),
       ),

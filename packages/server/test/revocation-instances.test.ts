@@ -93,10 +93,18 @@ describe('entries from two writers, interleaved', () => {
         // The other instance commits without telling this one; this one's own commit notifies its
         // streams at once. Sent straight from the notification, the local entry would overtake.
         await second.context.db.revocations.append(
-          newRevocations([{ type: 'jti', value: `elsewhere-${nowSec}-${i}` }], 'admin', nowSec),
+          newRevocations(
+            [{ type: 'jti', value: `elsewhere-${nowSec}-${i}` }],
+            'session_deleted',
+            nowSec,
+          ),
         );
         const local = await first.context.db.revocations.append(
-          newRevocations([{ type: 'jti', value: `here-${nowSec}-${i}` }], 'admin', nowSec),
+          newRevocations(
+            [{ type: 'jti', value: `here-${nowSec}-${i}` }],
+            'session_deleted',
+            nowSec,
+          ),
         );
         first.context.notifier.publish(local);
         last = local.at(-1)?.cursor ?? last;

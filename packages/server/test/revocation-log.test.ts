@@ -25,7 +25,7 @@ async function appendDirectly(count: number): Promise<void> {
     (_, i) => ({ type: 'jti', value: `bulk-${nowSec}-${i}` }) as const,
   );
   const entries = await service.context.db.revocations.append(
-    newRevocations(targets, 'admin', nowSec),
+    newRevocations(targets, 'session_deleted', nowSec),
   );
   service.context.notifier.publish(entries);
 }

@@ -157,7 +157,7 @@ describe('the SQLite storage', () => {
     const before = await storage.revocations.head();
     const appended = await storage.transaction((tx) =>
       tx.revocations.append([
-        ...newRevocations([{ type: 'jti', value: 'a' }], 'admin', nowSec - 2000),
+        ...newRevocations([{ type: 'jti', value: 'a' }], 'session_deleted', nowSec - 2000),
         ...newRevocations(
           [{ type: 'sub', value: 'usr_x', issuedBefore: nowSec }],
           'sign_out_everywhere',
@@ -179,7 +179,7 @@ describe('the SQLite storage', () => {
     await storage.transaction((tx) => tx.revocations.prune(nowSec + 10_000));
     expect(await storage.revocations.head()).toBe(before + 2);
     const next = await storage.revocations.append(
-      newRevocations([{ type: 'kid', value: 'k' }], 'key_compromised', nowSec),
+      newRevocations([{ type: 'kid', value: 'k' }], 'session_deleted', nowSec),
     );
     expect(next[0]?.cursor).toBe(before + 3);
   });

@@ -1,3 +1,5 @@
+import type { SigningKeyState } from './signing-key-record.ts';
+
 export interface SigningKeysTables {
   signing_keys: SigningKeysTable;
 }
@@ -5,7 +7,7 @@ export interface SigningKeysTables {
 export interface SigningKeysTable {
   kid: string;
   alg: string;
-  state: 'next' | 'active' | 'retiring' | 'retired';
+  state: SigningKeyState;
   public_jwk: string;
   /** The private JWK sealed with AES-256-GCM under the master key (see platform/crypto/sealed-box.ts). */
   sealed_private_jwk: string;

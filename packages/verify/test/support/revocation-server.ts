@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RevocationCause, RevocationEntry, RevocationTarget } from '@writ/core';
+import type { RevocationEntry, RevocationTarget } from '@writ/core';
 import { listenRestartably } from '../../../../test/support/loopback.ts';
 
 /** What a log entry is made of, before the log gives it a cursor. */
 export interface EntryFields {
-  readonly cause?: RevocationCause;
+  /** Any string: mirrors carry causes without interpreting them (a newer service may add some). */
+  readonly cause?: RevocationEntry['cause'];
   readonly revokedAt?: number;
   readonly forgetAfter?: number;
 }
