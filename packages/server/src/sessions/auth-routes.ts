@@ -4,7 +4,17 @@ import { sendError } from '../platform/http/errors.ts';
 import { originOf } from '../platform/http/origin.ts';
 import type { IssuedTokens } from './issue-tokens.ts';
 import { refresh } from './refresh.ts';
-import { clearSessionCookies, refreshCookieName, setSessionCookies } from './session-cookies.ts';
+import {
+  boundRefreshToken,
+  refreshBindingCookieName,
+  refreshBindingFor,
+} from './refresh-binding.ts';
+import {
+  clearPlantedRefreshCookies,
+  clearSessionCookies,
+  refreshCookieName,
+  setSessionCookies,
+} from './session-cookies.ts';
 import type { SessionRecord } from './session-record.ts';
 import type { SessionsContext } from './sessions-context.ts';
 import { signIn } from './sign-in.ts';
@@ -53,6 +63,7 @@ function sendTokens(
       reply,
       context.config,
       tokens,
+      refreshBindingFor(context.csrfKey, tokens.refreshToken),
       (session.absoluteExpiresAt - context.clock.nowMs()) / 1000,
     );
     return reply.send({ csrf_token: tokens.csrfToken, expires_in: tokens.expiresIn });
@@ -94,27 +105,39 @@ export async function authRoutes(app: FastifyInstance, context: SessionsContext)
     { schema: refreshSchema },
     async (request, reply) => {
       const fromBody = request.body?.refresh_token;
-      const fromCookie = cookieValues(
-        request.headers.cookie === undefined ? [] : [request.headers.cookie],
-        refreshCookieName,
-      );
+      const cookieHeaders = request.headers.cookie === undefined ? [] : [request.headers.cookie];
+      const fromCookie = cookieValues(cookieHeaders, refreshCookieName);
       if (fromBody !== undefined && fromCookie.length > 0)
         return sendError(reply, 400, 'invalid_request');
       if (fromBody === undefined && fromCookie.length === 0)
         return sendError(reply, 401, 'invalid_grant');
+      let cookieToken = '';
       if (fromBody === undefined) {
         // Cookie refresh needs a custom header: it makes a cross-origin page's request non-simple,
         // so the browser asks first (CORS preflight) and the service never says yes. SameSite alone
         // would let a sibling subdomain trigger refreshes (and, twice at once, a reuse revocation).
-        // Two refresh cookies mean one was planted (cookie tossing): refuse.
-        if (request.headers['x-writ-refresh'] !== '1' || fromCookie.length > 1) {
+        if (request.headers['x-writ-refresh'] !== '1') {
           return sendError(reply, 400, 'invalid_request');
         }
+        // Only the refresh cookie the service's own origin bound counts: a sibling subdomain can
+        // plant one (its own session's, to sign the victim into it), never the __Host- binding.
+        // Beside a second refresh cookie, the planted variants are cleared as far as they can be.
+        if (fromCookie.length > 1) clearPlantedRefreshCookies(reply, request.hostname);
+        const bound = boundRefreshToken(
+          context.csrfKey,
+          fromCookie,
+          cookieValues(cookieHeaders, refreshBindingCookieName),
+        );
+        if (bound === undefined) {
+          clearSessionCookies(reply, context.config);
+          return sendError(reply, 401, 'invalid_grant');
+        }
+        cookieToken = bound;
       }
       const result = await refresh(
         context,
         fromBody === undefined
-          ? { refreshToken: fromCookie[0] ?? '', transport: 'cookie' }
+          ? { refreshToken: cookieToken, transport: 'cookie' }
           : { refreshToken: fromBody, transport: 'body' },
         originOf(request),
       );
