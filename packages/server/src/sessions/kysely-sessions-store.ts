@@ -69,6 +69,29 @@ export function kyselySessionsStore(db: Kysely<SessionsTables>): SessionsStore {
         .execute();
     },
 
+    async touchLive({ id, mode, nowMs, idleExpiresAt }) {
+      const row = await db
+        .updateTable('sessions')
+        .set((eb) => ({
+          last_used_at: nowMs,
+          // CASE rather than min()/LEAST(): the same expression on SQLite and PostgreSQL.
+          idle_expires_at: eb
+            .case()
+            .when('absolute_expires_at', '<', idleExpiresAt)
+            .then(eb.ref('absolute_expires_at'))
+            .else(idleExpiresAt)
+            .end(),
+        }))
+        .where('id', '=', id)
+        .where('mode', '=', mode)
+        .where('revoked_at', 'is', null)
+        .where('idle_expires_at', '>', nowMs)
+        .where('absolute_expires_at', '>', nowMs)
+        .returningAll()
+        .executeTakeFirst();
+      return row && toSession(row);
+    },
+
     async revokeOwned({ userId, sessionIds, cause, nowMs, which }) {
       if (sessionIds.length === 0) return [];
       let update = db

@@ -5,8 +5,8 @@ import { consumeRefreshToken } from '../refresh-tokens/consume-refresh-token.ts'
 import { issueRefreshToken } from '../refresh-tokens/issue-refresh-token.ts';
 import { type IssuedTokens, signAccessToken } from './issue-tokens.ts';
 import { revokeSessions } from './revoke-sessions.ts';
-import { isLive, type SessionMode, type SessionRecord } from './session-record.ts';
-import type { SessionsContext } from './sessions-context.ts';
+import type { SessionMode, SessionRecord } from './session-record.ts';
+import type { SessionsContext, SessionsTransaction } from './sessions-context.ts';
 
 export type RefreshResult =
   | { readonly ok: true; readonly tokens: IssuedTokens; readonly session: SessionRecord }
@@ -20,6 +20,24 @@ type Rotation =
       readonly nowMs: number;
     }
   | { readonly ok: false; readonly error: 'invalid_grant' };
+
+/** Records the refresh and writes the session's next refresh token. */
+async function writeRotation(
+  tx: SessionsTransaction,
+  session: SessionRecord,
+  nowMs: number,
+  origin: RequestOrigin,
+): Promise<Rotation> {
+  await recordActivity(tx, {
+    userId: session.userId,
+    sessionId: session.id,
+    type: 'refresh',
+    at: nowMs,
+    ...origin,
+  });
+  const refreshToken = await issueRefreshToken(tx, session.id, nowMs);
+  return { ok: true, session, refreshToken, nowMs };
+}
 
 /**
  * Rotates a refresh token. The old token dies in the same transaction that issues the new
@@ -48,6 +66,17 @@ export async function refresh(
     const now = context.clock.nowMs();
     const consumption = await consumeRefreshToken(tx, input.refreshToken, now);
     if (consumption.status === 'unknown') return failed;
+    if (consumption.status === 'rotated') {
+      // The hot path: one conditional update reads the session and extends it, live and of
+      // the transport the token arrived by, or does nothing.
+      const session = await tx.sessions.touchLive({
+        id: consumption.sessionId,
+        mode: input.transport,
+        nowMs: now,
+        idleExpiresAt: now + config.sessionIdleTtlSec * 1000,
+      });
+      if (session !== undefined) return writeRotation(tx, session, now, origin);
+    }
     const session = await tx.sessions.find(consumption.sessionId);
     if (session === undefined) return failed;
     // A cookie session's refresh token lives in an HttpOnly cookie no script can read: seeing it
@@ -64,24 +93,9 @@ export async function refresh(
           which: 'unrevoked',
         }));
       }
-      return failed;
     }
-    if (!isLive(session, now)) return failed;
-    const idleExpiresAt = Math.min(
-      session.absoluteExpiresAt,
-      now + config.sessionIdleTtlSec * 1000,
-    );
-    await tx.sessions.touch(session.id, now, idleExpiresAt);
-    await recordActivity(tx, {
-      userId: session.userId,
-      sessionId: session.id,
-      type: 'refresh',
-      at: now,
-      ...origin,
-    });
-    const touched = { ...session, lastUsedAt: now, idleExpiresAt };
-    const refreshToken = await issueRefreshToken(tx, session.id, now);
-    return { ok: true, session: touched, refreshToken, nowMs: now };
+    // Otherwise rotated, of the right transport, but no longer live: refused without revoking.
+    return failed;
   });
   context.notifier.publish(published);
   if (!rotation.ok) return rotation;

@@ -1,4 +1,4 @@
-import type { SessionRecord } from './session-record.ts';
+import type { SessionMode, SessionRecord } from './session-record.ts';
 
 export interface RevokeOwnedSessions {
   readonly userId: string;
@@ -9,12 +9,26 @@ export interface RevokeOwnedSessions {
   readonly which: 'live' | 'unrevoked';
 }
 
+export interface TouchLiveSession {
+  readonly id: string;
+  readonly mode: SessionMode;
+  readonly nowMs: number;
+  readonly idleExpiresAt: number;
+}
+
 export interface SessionsStore {
   create(session: SessionRecord): Promise<void>;
   find(id: string): Promise<SessionRecord | undefined>;
   /** Sessions neither revoked nor expired at `nowMs`, newest first. */
   listLive(userId: string, nowMs: number): Promise<SessionRecord[]>;
   touch(id: string, nowMs: number, idleExpiresAt: number): Promise<void>;
+  /**
+   * Marks a session used at `nowMs` and moves its idle expiry to `idleExpiresAt` (never past its
+   * absolute expiry) if, and only if, it is live at `nowMs` and of `mode`, in one conditional
+   * update that returns the session as updated: the refresh path reads and extends the session
+   * in one statement. `undefined` when no such session is live (the caller reads it to say why).
+   */
+  touchLive(request: TouchLiveSession): Promise<SessionRecord | undefined>;
   /**
    * Marks revoked those of `sessionIds` that belong to `userId` and are not revoked yet, in one
    * conditional update: ownership is part of the write, so no check can go stale before it.

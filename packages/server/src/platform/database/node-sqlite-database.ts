@@ -1,4 +1,4 @@
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
 type SqliteValue = null | number | bigint | string | NodeJS.ArrayBufferView;
@@ -16,26 +16,28 @@ function bind(parameters: ReadonlyArray<unknown>): SqliteValue[] {
  * better-sqlite3-shaped database Kysely's SQLite dialect drives.
  */
 export function adaptNodeSqlite(database: DatabaseSync): SqliteDatabase {
-  const statements = new Map<string, StatementSync>();
-  const prepare = (query: string): StatementSync => {
-    let statement = statements.get(query);
-    if (statement === undefined) {
-      statement = database.prepare(query);
-      statements.set(query, statement);
-    }
-    return statement;
+  // Prepared once per SQL text for the life of the connection, together with whether it reads
+  // rows (`columns()` allocates each call: asked once, not per execution).
+  const statements = new Map<string, SqliteStatement>();
+  const prepare = (query: string): SqliteStatement => {
+    const statement = database.prepare(query);
+    return {
+      // A statement that yields columns reads rows; Kysely needs to know which call to make.
+      reader: statement.columns().length > 0,
+      all: (parameters) => statement.all(...bind(parameters)),
+      run: (parameters) => statement.run(...bind(parameters)),
+      iterate: (parameters) => statement.iterate(...bind(parameters)),
+    };
   };
   return {
     close: () => database.close(),
     prepare(query): SqliteStatement {
-      const statement = prepare(query);
-      return {
-        // A statement that yields columns reads rows; Kysely needs to know which call to make.
-        reader: statement.columns().length > 0,
-        all: (parameters) => statement.all(...bind(parameters)),
-        run: (parameters) => statement.run(...bind(parameters)),
-        iterate: (parameters) => statement.iterate(...bind(parameters)),
-      };
+      let statement = statements.get(query);
+      if (statement === undefined) {
+        statement = prepare(query);
+        statements.set(query, statement);
+      }
+      return statement;
     },
   };
 }
