@@ -60,6 +60,14 @@ export function buildApp(config: Config, options: BuildOptions = {}): FastifyIns
     },
   });
 
+  if (config.revocations === undefined) {
+    // Without the mirror a signed-out user's token is accepted until it expires (up to 15 min):
+    // fine for a demo, a surprise in production. Said at start, once.
+    app.log.warn(
+      'no revocation mirror (set WRIT_REVOCATIONS_URI and WRIT_CONSUMER_KEY): tokens of signed-out sessions are accepted until they expire',
+    );
+  }
+
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: 'not_found' }));
 
   app.addHook('onClose', async () => verifier.close());
