@@ -106,6 +106,11 @@ describe('loadConfig', () => {
     [{ WRIT_TRUST_PROXY: '10.0.0.0/33' }, 'WRIT_TRUST_PROXY must be false, a hop count'],
     [{ WRIT_TRUST_PROXY: 'proxy.example.com' }, 'WRIT_TRUST_PROXY must be false, a hop count'],
     [{ WRIT_REQUEST_TIMEOUT: '0' }, 'WRIT_REQUEST_TIMEOUT must be a whole number from 1 to 300'],
+    // Two heartbeats must fit in consumers' default staleness bound (30 s).
+    [
+      { WRIT_REVOCATION_HEARTBEAT: '16' },
+      'WRIT_REVOCATION_HEARTBEAT must be a whole number from 1 to 15',
+    ],
     [
       { WRIT_MAX_CONNECTIONS: '100', WRIT_REVOCATION_STREAMS_TOTAL: '100' },
       'WRIT_MAX_CONNECTIONS must exceed WRIT_REVOCATION_STREAMS_TOTAL',

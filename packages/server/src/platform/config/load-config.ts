@@ -96,6 +96,9 @@ function integer(
  */
 const minDistinctMasterKeyBytes = 16;
 
+/** Half the default `maxStalenessSec` of `@writ/verify`'s revocation mirror (30 s). */
+const maxRevocationHeartbeatSec = 15;
+
 /** Hop counts past this describe no real deployment; a typo more likely. */
 const maxProxyHops = 10;
 /** proxy-addr's names for whole address ranges, which Fastify's trustProxy understands. */
@@ -303,12 +306,16 @@ export function loadConfig(sources: ConfigSources): ServiceConfig {
     1_000_000,
     problems,
   );
+  // A consumer counts as stale when it has heard nothing for its maxStalenessSec, and reports a
+  // bound under two heartbeats as contradicting them. At most 15 s keeps two heartbeats inside the
+  // consumers' default bound (30 s): a longer one would make every default consumer fail closed
+  // whenever one heartbeat is late.
   const revocationHeartbeatSec = integer(
     get('revocationHeartbeatSec'),
     'WRIT_REVOCATION_HEARTBEAT',
     5,
     1,
-    60,
+    maxRevocationHeartbeatSec,
     problems,
   );
   // A consumer needs one stream per process that verifies; a few spare cover restarts that
