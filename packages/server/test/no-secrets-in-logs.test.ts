@@ -8,6 +8,7 @@ import { freePort } from '../../../test/support/loopback.ts';
 import { createApiKey } from '../src/api-keys/create-api-key.ts';
 import { type RunningService, startService } from '../src/index.ts';
 import { loadConfig } from '../src/platform/config/load-config.ts';
+import { refreshBindingCookieName } from '../src/sessions/refresh-binding.ts';
 import { accessCookieName, refreshCookieName } from '../src/sessions/session-cookies.ts';
 import { openSse } from './support/sse-reader.ts';
 
@@ -72,6 +73,7 @@ async function signInCookie(email: string, password: string) {
     csrf: remember('CSRF value', body.csrf_token),
     access: remember('access cookie', cookies.get(accessCookieName)),
     refresh: remember('refresh cookie', cookies.get(refreshCookieName)),
+    binding: remember('refresh binding cookie', cookies.get(refreshBindingCookieName)),
   };
 }
 
@@ -149,7 +151,10 @@ describe("the service's logs", () => {
     );
     const cookieRefresh = await fetch(`${base}/auth/refresh`, {
       method: 'POST',
-      headers: { cookie: `${refreshCookieName}=${browser.refresh}`, 'x-writ-refresh': '1' },
+      headers: {
+        cookie: `${refreshCookieName}=${browser.refresh}; ${refreshBindingCookieName}=${browser.binding}`,
+        'x-writ-refresh': '1',
+      },
     });
     expectStatus(cookieRefresh, 200);
     const refreshedCsrf = remember(
