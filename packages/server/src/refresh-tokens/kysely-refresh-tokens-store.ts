@@ -30,5 +30,22 @@ export function kyselyRefreshTokensStore(db: Kysely<RefreshTokensTables>): Refre
         ? { status: 'unknown' }
         : { status: 'reused', sessionId: known.session_id };
     },
+
+    async deleteOfSessions(sessionIds, limit) {
+      if (sessionIds.length === 0) return 0;
+      // DELETE has no LIMIT on PostgreSQL (nor on SQLite without a compile option): the bound is
+      // a sub-select of keys, which both run.
+      const result = await db
+        .deleteFrom('refresh_tokens')
+        .where('token_hash', 'in', (eb) =>
+          eb
+            .selectFrom('refresh_tokens')
+            .select('token_hash')
+            .where('session_id', 'in', sessionIds)
+            .limit(limit),
+        )
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
   };
 }

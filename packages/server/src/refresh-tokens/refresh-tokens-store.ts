@@ -11,6 +11,8 @@ export interface RefreshTokensStore {
    * callers with the same token exactly one sees `rotated`; the others see `reused`.
    */
   consume(tokenHash: string, nowMs: number): Promise<RefreshConsumption>;
+  /** Deletes up to `limit` tokens of the given sessions' families; returns how many went. */
+  deleteOfSessions(sessionIds: readonly string[], limit: number): Promise<number>;
 }
 
 export interface RefreshTokensStores {

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { SessionRecord } from './session-record.ts';
 import type { SessionsStore } from './sessions-store.ts';
 import type { SessionsTable, SessionsTables } from './sessions-table.ts';
@@ -109,5 +109,35 @@ export function kyselySessionsStore(db: Kysely<SessionsTables>): SessionsStore {
       const revoked = new Set((await update.returning('id').execute()).map((row) => row.id));
       return sessionIds.filter((id) => revoked.has(id));
     },
+
+    async listEnded(endedBeforeMs, limit) {
+      const rows = await db
+        .selectFrom('sessions')
+        .select('id')
+        .where(endedBefore(endedBeforeMs))
+        .limit(limit)
+        .execute();
+      return rows.map((row) => row.id);
+    },
+
+    async deleteEnded(ids, endedBeforeMs) {
+      if (ids.length === 0) return 0;
+      const result = await db
+        .deleteFrom('sessions')
+        .where('id', 'in', ids)
+        .where(endedBefore(endedBeforeMs))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
   };
+}
+
+/** A session ends at the first of its revocation, idle expiry and absolute expiry. */
+function endedBefore(cutoffMs: number) {
+  return (eb: ExpressionBuilder<SessionsTables, 'sessions'>) =>
+    eb.or([
+      eb('revoked_at', '<', cutoffMs),
+      eb('idle_expires_at', '<', cutoffMs),
+      eb('absolute_expires_at', '<', cutoffMs),
+    ]);
 }

@@ -35,6 +35,14 @@ export interface SessionsStore {
    * Returns the ids it revoked, in the order given.
    */
   revokeOwned(request: RevokeOwnedSessions): Promise<string[]>;
+  /**
+   * Up to `limit` ids of sessions that ended (revoked, idle-expired or past their absolute
+   * lifetime) before `endedBeforeMs`. A session that ended never lives again, so the answer
+   * cannot go stale before the delete.
+   */
+  listEnded(endedBeforeMs: number, limit: number): Promise<string[]>;
+  /** Deletes those of `ids` that ended before `endedBeforeMs`; returns how many went. */
+  deleteEnded(ids: readonly string[], endedBeforeMs: number): Promise<number>;
 }
 
 export interface SessionsStores {
