@@ -1,7 +1,10 @@
 import type { ActivityRecord } from './activity-record.ts';
 
 export interface ActivityStore {
-  record(activity: ActivityRecord): Promise<void>;
+  /** Appends an event; returns its id. */
+  record(activity: ActivityRecord): Promise<number>;
+  /** Deletes one event by id (a provisional one its flow took back). */
+  delete(id: number): Promise<void>;
   /** The user's newest `limit` events, newest first. */
   list(userId: string, limit: number): Promise<ActivityRecord[]>;
   /** Deletes activity older than `beforeMs`; returns how many. */

@@ -6,7 +6,7 @@ import type { ActivityTables } from './activity-table.ts';
 export function kyselyActivityStore(db: Kysely<ActivityTables>): ActivityStore {
   return {
     async record(activity) {
-      await db
+      const row = await db
         .insertInto('activity')
         .values({
           user_id: activity.userId,
@@ -16,7 +16,13 @@ export function kyselyActivityStore(db: Kysely<ActivityTables>): ActivityStore {
           ip: activity.ip,
           user_agent: activity.userAgent,
         })
-        .execute();
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return Number(row.id);
+    },
+
+    async delete(id) {
+      await db.deleteFrom('activity').where('id', '=', id).execute();
     },
 
     async list(userId, limit) {

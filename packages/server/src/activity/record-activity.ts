@@ -1,7 +1,12 @@
 import type { ActivityRecord } from './activity-record.ts';
 import type { ActivityStores } from './activity-store.ts';
 
-/** Appends to the user's activity log, in the caller's transaction when it passes one. */
-export function recordActivity(db: ActivityStores, activity: ActivityRecord): Promise<void> {
+/** Appends to the user's activity log, in the caller's transaction when it passes one; the id. */
+export function recordActivity(db: ActivityStores, activity: ActivityRecord): Promise<number> {
   return db.activity.record(activity);
+}
+
+/** Takes back an event recorded provisionally (see sessions/sign-in.ts), in the caller's transaction. */
+export function retractActivity(db: ActivityStores, id: number): Promise<void> {
+  return db.activity.delete(id);
 }

@@ -1,3 +1,4 @@
+import type { ActivityRecorder } from '../activity/activity-recorder.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { Signer } from '../keys/signer.ts';
 import type { Clock } from '../platform/clock.ts';
@@ -21,6 +22,8 @@ export interface ServiceContext {
   /** The same ring as `signer`, for the keys module's own operations (publish, activate). */
   readonly keyRing: KeyRing;
   readonly notifier: RevocationNotifier;
+  /** Activity written off the answer's path, in batches (`activity/activity-recorder.ts`). */
+  readonly activity: ActivityRecorder;
   /** Derives each cookie session's CSRF value (see sessions/csrf.ts). */
   readonly csrfKey: Uint8Array;
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { createActivityRecorder } from '../activity/activity-recorder.ts';
 import { pruneActivity } from '../activity/prune-activity.ts';
 import { KeyRing } from '../keys/key-ring.ts';
 import { type Clock, systemClock } from '../platform/clock.ts';
@@ -8,6 +9,7 @@ import { urlHostOf } from '../platform/url.ts';
 import { pruneRevocationLog } from '../revocation/prune-revocation-log.ts';
 import { createLocalNotifier, type RevocationNotifier } from '../revocation/revocation-notifier.ts';
 import { deriveCsrfKey } from '../sessions/csrf.ts';
+import { pruneEndedSessions } from '../sessions/prune-ended-sessions.ts';
 import { pruneSignInThrottles } from '../throttle/sign-in-throttle.ts';
 import { type AppOptions, buildApp } from './build-app.ts';
 import { openServiceDatabase } from './open-service-database.ts';
@@ -57,14 +59,20 @@ export async function startService(
     keyRing: signer,
     notifier: options.notifier ?? createLocalNotifier(),
     csrfKey: deriveCsrfKey(config.masterKey),
+    activity: createActivityRecorder({
+      db,
+      onError: (error) => app.log.error({ err: error }, 'writing activity failed'),
+    }),
   };
   const app = await buildApp(context, { logger: options.logger });
-  // Housekeeping: forgettable revocation entries, spent sign-in throttles, old activity.
+  // Housekeeping: forgettable revocation entries, spent sign-in throttles, old activity, long
+  // ended sessions with their refresh tokens.
   const prune = setInterval(() => {
     Promise.all([
       pruneRevocationLog(context),
       pruneSignInThrottles(db, clock.nowMs()),
       pruneActivity(context),
+      pruneEndedSessions(context),
     ]).catch((error: unknown) => app.log.error({ err: error }, 'pruning failed'));
   }, pruneEverySec * 1000);
   prune.unref();
@@ -87,6 +95,8 @@ export async function startService(
         clearInterval(closeIdle);
         clearTimeout(deadline);
       }
+      // After the requests drained, so every entry they queued is written.
+      await context.activity.close();
       await database.close();
     },
   };

@@ -1,3 +1,4 @@
+import type { ActivityRecorder } from '../activity/activity-recorder.ts';
 import type { ActivityStores } from '../activity/activity-store.ts';
 import type { Signer } from '../keys/signer.ts';
 import type { Clock } from '../platform/clock.ts';
@@ -28,6 +29,8 @@ export interface SessionsContext {
   readonly signer: Signer;
   /** Told about revocations once their transaction committed. */
   readonly notifier: RevocationNotifier;
+  /** Activity that need not commit with a change of the flow's own, written off the answer's path. */
+  readonly activity: ActivityRecorder;
   /** Derives each cookie session's CSRF value (see csrf.ts). */
   readonly csrfKey: Uint8Array;
 }

@@ -1,10 +1,11 @@
-import { recordActivity } from '../activity/record-activity.ts';
+import { recordActivity, retractActivity } from '../activity/record-activity.ts';
 import { verifyPassword } from '../platform/crypto/password.ts';
 import { randomId } from '../platform/crypto/random.ts';
 import type { RequestOrigin } from '../platform/http/origin.ts';
 import { admitSignInAttempt, signInSucceeded } from '../throttle/sign-in-throttle.ts';
 import { normaliseEmail } from '../users/email.ts';
 import { findUserByEmail } from '../users/find-user-by-email.ts';
+import type { UserRecord } from '../users/user-record.ts';
 import { type IssuedTokens, issueTokens } from './issue-tokens.ts';
 import type { SessionMode, SessionRecord } from './session-record.ts';
 import type { SessionsContext } from './sessions-context.ts';
@@ -18,54 +19,73 @@ export type SignInResult =
  * Password sign-in. An unknown account and a wrong password give the same answer after the
  * same work (a decoy Argon2id check), and throttling is keyed by what was typed, so nothing here
  * tells an attacker whether an account exists.
+ *
+ * The failed-sign-in event is written provisionally, in the admission's transaction (which
+ * commits for every admitted attempt, real account or not), and taken back in the transaction of
+ * a successful sign-in. Written after a wrong password instead, it was a commit that only real
+ * accounts paid for (about a millisecond, an fsync): the guesser could time it. Queued for a
+ * later batch (activity-recorder.ts), it was still work that only real accounts caused, on the
+ * main thread shortly after the answer, and the timing test measured it there.
  */
 export async function signIn(
   context: SessionsContext,
   input: { readonly email: string; readonly password: string; readonly mode: SessionMode },
   origin: RequestOrigin,
 ): Promise<SignInResult> {
+  const { db, clock } = context;
   const email = normaliseEmail(input.email);
-  const admission = await admitSignInAttempt(context.db, email, origin.ip, () =>
-    context.clock.nowMs(),
+  const user = await findUserByEmail(db, email);
+  let failureEventId: number | undefined;
+  const admission = await admitSignInAttempt(
+    db,
+    email,
+    origin.ip,
+    () => clock.nowMs(),
+    async (tx) => {
+      if (user === undefined) return;
+      failureEventId = await recordActivity(tx, {
+        userId: user.id,
+        sessionId: null,
+        type: 'sign_in_failed',
+        at: clock.nowMs(),
+        ...origin,
+      });
+    },
   );
   if (admission.blockedMs > 0) {
     const retryAfterSec = Math.ceil(admission.blockedMs / 1000);
     return { ok: false, error: 'throttled', retryAfterSec };
   }
   try {
-    return await signInAdmitted(context, email, input, origin);
+    return await signInAdmitted(context, { email, user, failureEventId }, input, origin);
   } finally {
     admission.end();
   }
 }
 
-/** The admitted attempt: the password check, then the session (or the counted failure). */
+/** The admitted attempt: the password check, then the session (or the failure, as recorded). */
 async function signInAdmitted(
   context: SessionsContext,
-  email: string,
+  admitted: {
+    readonly email: string;
+    readonly user: UserRecord | undefined;
+    readonly failureEventId: number | undefined;
+  },
   input: { readonly password: string; readonly mode: SessionMode },
   origin: RequestOrigin,
 ): Promise<SignInResult> {
   const { db, config, clock } = context;
-  const user = await findUserByEmail(db, email);
+  const { email, user, failureEventId } = admitted;
   const passwordOk = await verifyPassword(user?.passwordHash, input.password);
   const now = clock.nowMs();
   if (user === undefined || !passwordOk) {
-    // The failure was counted when the attempt was admitted.
-    if (user !== undefined) {
-      await recordActivity(db, {
-        userId: user.id,
-        sessionId: null,
-        type: 'sign_in_failed',
-        at: now,
-        ...origin,
-      });
-    }
+    // Counted, and recorded, when the attempt was admitted: nothing more to write.
     return { ok: false, error: 'invalid_credentials' };
   }
 
   return db.transaction(async (tx) => {
     await signInSucceeded(tx, email, origin.ip);
+    if (failureEventId !== undefined) await retractActivity(tx, failureEventId);
     const session: SessionRecord = {
       id: randomId('ses'),
       userId: user.id,

@@ -154,11 +154,13 @@ function nextRelease(timeoutMs: number): Promise<void> {
  * check, any number of concurrent guesses would all pass the check before the first was counted.
  * `signInSucceeded` takes the count back.
  */
-export async function admitSignInAttempt(
-  db: UnitOfWork<ThrottlesStores>,
+export async function admitSignInAttempt<Stores extends ThrottlesStores>(
+  db: UnitOfWork<Stores>,
   email: string,
   ip: string,
   nowMs: () => number,
+  /** Other writes that must commit with the admission, and only if it is admitted. */
+  withAdmission: (tx: Stores) => Promise<void> = async () => {},
 ): Promise<SignInAdmission> {
   const keys = keysFor(email, ip).map(([, key]) => key);
   const waitUntil = performance.now() + maxWaitMs;
@@ -169,6 +171,7 @@ export async function admitSignInAttempt(
         const wait = await signInBlockedFor(tx, email, ip, nowMs());
         if (wait <= 0) {
           await recordSignInFailure(tx, email, ip, nowMs());
+          await withAdmission(tx);
           // Marked inside the transaction, so an attempt checked after this one commits (they
           // are serialised) and refused sees this one in flight and waits for it.
           occupy(keys);
