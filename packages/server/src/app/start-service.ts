@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { createActivityRecorder } from '../activity/activity-recorder.ts';
 import { pruneActivity } from '../activity/prune-activity.ts';
 import { KeyRing } from '../keys/key-ring.ts';
 import { type Clock, systemClock } from '../platform/clock.ts';
@@ -58,6 +59,10 @@ export async function startService(
     keyRing: signer,
     notifier: options.notifier ?? createLocalNotifier(),
     csrfKey: deriveCsrfKey(config.masterKey),
+    activity: createActivityRecorder({
+      db,
+      onError: (error) => app.log.error({ err: error }, 'writing activity failed'),
+    }),
   };
   const app = await buildApp(context, { logger: options.logger });
   // Housekeeping: forgettable revocation entries, spent sign-in throttles, old activity, long
@@ -90,6 +95,8 @@ export async function startService(
         clearInterval(closeIdle);
         clearTimeout(deadline);
       }
+      // After the requests drained, so every entry they queued is written.
+      await context.activity.close();
       await database.close();
     },
   };
