@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ describe('pruning ended sessions and their refresh tokens', () => {
   beforeEach(async () => {
     service = await startTestService();
     userId = await service.addUser(
-      `prune-${randomId('t')}@example.com`,
+      `prune-${randomBytes(6).toString('hex')}@example.com`,
       'correct horse battery staple',
     );
     observer = new DatabaseSync(join(service.dataDir, 'writ.db'));

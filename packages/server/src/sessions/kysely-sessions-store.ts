@@ -74,12 +74,14 @@ export function kyselySessionsStore(db: Kysely<SessionsTables>): SessionsStore {
         .updateTable('sessions')
         .set((eb) => ({
           last_used_at: nowMs,
-          // CASE rather than min()/LEAST(): the same expression on SQLite and PostgreSQL.
+          // CASE rather than min()/LEAST(): the same expression on SQLite and PostgreSQL. `val`
+          // binds the value: a bare `else(x)` is inlined into the SQL text, which would prepare
+          // (and cache) a new statement per refresh.
           idle_expires_at: eb
             .case()
             .when('absolute_expires_at', '<', idleExpiresAt)
             .then(eb.ref('absolute_expires_at'))
-            .else(idleExpiresAt)
+            .else(eb.val(idleExpiresAt))
             .end(),
         }))
         .where('id', '=', id)

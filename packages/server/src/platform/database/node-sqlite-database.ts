@@ -11,6 +11,9 @@ function bind(parameters: ReadonlyArray<unknown>): SqliteValue[] {
   });
 }
 
+/** Far above the few dozen statements the service uses. */
+const maxCachedStatements = 500;
+
 /**
  * Presents `node:sqlite` (built into Node, no native addon to compile) as the
  * better-sqlite3-shaped database Kysely's SQLite dialect drives.
@@ -35,6 +38,11 @@ export function adaptNodeSqlite(database: DatabaseSync): SqliteDatabase {
       let statement = statements.get(query);
       if (statement === undefined) {
         statement = prepare(query);
+        // Bounded: SQL that inlined a value would otherwise add a statement per call, forever.
+        // The oldest goes first (a Map iterates in insertion order); the hot ones are re-made.
+        if (statements.size >= maxCachedStatements) {
+          statements.delete(statements.keys().next().value as string);
+        }
         statements.set(query, statement);
       }
       return statement;
