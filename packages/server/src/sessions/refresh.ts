@@ -1,5 +1,4 @@
 import type { RevocationEntry } from '@writ/core';
-import { recordActivity } from '../activity/record-activity.ts';
 import type { RequestOrigin } from '../platform/http/origin.ts';
 import { consumeRefreshToken } from '../refresh-tokens/consume-refresh-token.ts';
 import { issueRefreshToken } from '../refresh-tokens/issue-refresh-token.ts';
@@ -21,20 +20,12 @@ type Rotation =
     }
   | { readonly ok: false; readonly error: 'invalid_grant' };
 
-/** Records the refresh and writes the session's next refresh token. */
+/** Writes the session's next refresh token (the refresh's activity entry is queued after the commit). */
 async function writeRotation(
   tx: SessionsTransaction,
   session: SessionRecord,
   nowMs: number,
-  origin: RequestOrigin,
 ): Promise<Rotation> {
-  await recordActivity(tx, {
-    userId: session.userId,
-    sessionId: session.id,
-    type: 'refresh',
-    at: nowMs,
-    ...origin,
-  });
   const refreshToken = await issueRefreshToken(tx, session.id, nowMs);
   return { ok: true, session, refreshToken, nowMs };
 }
@@ -75,7 +66,7 @@ export async function refresh(
         nowMs: now,
         idleExpiresAt: now + config.sessionIdleTtlSec * 1000,
       });
-      if (session !== undefined) return writeRotation(tx, session, now, origin);
+      if (session !== undefined) return writeRotation(tx, session, now);
     }
     const session = await tx.sessions.find(consumption.sessionId);
     if (session === undefined) return failed;
@@ -99,6 +90,15 @@ export async function refresh(
   });
   context.notifier.publish(published);
   if (!rotation.ok) return rotation;
+  // A routine entry, queued only once the rotation committed: the batched recorder writes it off
+  // the answer's path (a `refresh_reuse` stays in the revoking transaction above).
+  context.activity.record({
+    userId: rotation.session.userId,
+    sessionId: rotation.session.id,
+    type: 'refresh',
+    at: rotation.nowMs,
+    ...origin,
+  });
   const tokens = await signAccessToken(
     context,
     rotation.session,
