@@ -46,10 +46,22 @@ describe('refresh rotations under group commit survive a crash', () => {
     const answered: string[] = [];
     /** Per chain, the newest refresh token the service handed out (answered 200). */
     const newest: string[] = [];
+    const idle: string[] = [];
     try {
       const url = await waitForUrl(child);
       for (let chain = 0; chain < 8; chain++) {
         newest.push((await signInBody(url, email, password)).refresh_token);
+      }
+      // Two chains rotated once and then left alone: no request of theirs is in flight at the
+      // crash, so their newest tokens must survive unused (each loaded chain's newest may have
+      // been spent by a request whose commit landed but whose answer the crash swallowed).
+      for (let chain = 0; chain < 2; chain++) {
+        const first = (await signInBody(url, email, password)).refresh_token;
+        const rotated = await call(url, 'POST', '/auth/refresh', {
+          body: { refresh_token: first },
+        });
+        expect(rotated.status).toBe(200);
+        idle.push(String(rotated.body.refresh_token));
       }
       let crashed = false;
       const chains = newest.map(async (_, chain) => {
@@ -82,15 +94,16 @@ describe('refresh rotations under group commit survive a crash', () => {
     const find = database.prepare('SELECT used_at FROM refresh_tokens WHERE token_hash = ?');
     const missing = answered.filter((token) => find.get(hashSecret(token)) === undefined);
     const newestUnused = newest.filter((token) => find.get(hashSecret(token))?.used_at === null);
+    const idleUnused = idle.filter((token) => find.get(hashSecret(token))?.used_at === null);
     database.close();
     expect(missing).toEqual([]);
+    expect(idleUnused).toEqual(idle);
 
     // …and the newest of each chain that no request in flight spent still rotates.
     const config = loadConfig({ env, cwd: dataDir, warn: () => {} });
     const restarted = await startService(config, { logger: false });
     try {
-      expect(newestUnused.length).toBeGreaterThan(0);
-      for (const token of newestUnused) {
+      for (const token of [...idle, ...newestUnused]) {
         const response = await call(restarted.url, 'POST', '/auth/refresh', {
           body: { refresh_token: token },
         });
