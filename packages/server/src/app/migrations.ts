@@ -1,5 +1,7 @@
 import type { Migration } from 'kysely/migration';
+import { phantomTokensMigration } from '../oauth/migrations/202612020020-phantom-tokens.ts';
 import { releasedMigrations } from '../platform/database/released/0001-initial.ts';
+import { oauthSessionsMigration } from '../sessions/migrations/202612020015-oauth-sessions.ts';
 
 /**
  * Every migration of the service, collected here and applied in name order. The released one
@@ -10,4 +12,6 @@ import { releasedMigrations } from '../platform/database/released/0001-initial.t
  */
 export const serviceMigrations: Readonly<Record<string, Migration>> = {
   ...releasedMigrations,
+  '202612020015-oauth-sessions': oauthSessionsMigration,
+  '202612020020-phantom-tokens': phantomTokensMigration,
 };

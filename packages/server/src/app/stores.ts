@@ -5,6 +5,8 @@ import type { ApiKeysStores } from '../api-keys/api-keys-store.ts';
 import { kyselyApiKeysStore } from '../api-keys/kysely-api-keys-store.ts';
 import { kyselySigningKeysStore } from '../keys/kysely-signing-keys-store.ts';
 import type { SigningKeysStores } from '../keys/signing-keys-store.ts';
+import { kyselyPhantomTokensStore } from '../oauth/kysely-phantom-tokens-store.ts';
+import type { PhantomTokensStores } from '../oauth/phantom-tokens-store.ts';
 import { kyselyRefreshTokensStore } from '../refresh-tokens/kysely-refresh-tokens-store.ts';
 import type { RefreshTokensStores } from '../refresh-tokens/refresh-tokens-store.ts';
 import { kyselyRevocationLogStore } from '../revocation/kysely-revocation-log-store.ts';
@@ -25,7 +27,8 @@ export type ServiceStores = UsersStores &
   RevocationLogStores &
   ActivityStores &
   ApiKeysStores &
-  ThrottlesStores;
+  ThrottlesStores &
+  PhantomTokensStores;
 
 /** Binds every store to one executor: the database, or one transaction of it. */
 export function bindStores(executor: Kysely<ServiceTables>): ServiceStores {
@@ -38,5 +41,6 @@ export function bindStores(executor: Kysely<ServiceTables>): ServiceStores {
     activity: kyselyActivityStore(executor),
     apiKeys: kyselyApiKeysStore(executor),
     throttles: kyselyThrottlesStore(executor),
+    phantomTokens: kyselyPhantomTokensStore(executor),
   };
 }

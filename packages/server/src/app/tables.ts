@@ -1,6 +1,7 @@
 import type { ActivityTables } from '../activity/activity-table.ts';
 import type { ApiKeysTables } from '../api-keys/api-keys-table.ts';
 import type { SigningKeysTables } from '../keys/signing-keys-table.ts';
+import type { PhantomTokensTables } from '../oauth/phantom-tokens-table.ts';
 import type { RefreshTokensTables } from '../refresh-tokens/refresh-tokens-table.ts';
 import type { RevocationsTables } from '../revocation/revocations-table.ts';
 import type { SessionsTables } from '../sessions/sessions-table.ts';
@@ -19,4 +20,5 @@ export type ServiceTables = UsersTables &
   RevocationsTables &
   ActivityTables &
   ApiKeysTables &
-  ThrottlesTables;
+  ThrottlesTables &
+  PhantomTokensTables;

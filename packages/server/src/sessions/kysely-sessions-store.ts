@@ -1,5 +1,5 @@
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
-import type { SessionRecord } from './session-record.ts';
+import type { SessionClientGrant, SessionRecord } from './session-record.ts';
 import type { SessionsStore } from './sessions-store.ts';
 import type { SessionsTable, SessionsTables } from './sessions-table.ts';
 
@@ -15,6 +15,18 @@ function toSession(row: Selectable<SessionsTable>): SessionRecord {
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
     ip: row.ip,
     userAgent: row.user_agent,
+    ...(row.client_id === null ? {} : { client: toClientGrant(row, row.client_id) }),
+  };
+}
+
+function toClientGrant(row: Selectable<SessionsTable>, clientId: string): SessionClientGrant {
+  return {
+    clientId,
+    scope: row.scope ?? '',
+    audience: row.audience ?? '',
+    dpopJkt: row.dpop_jkt,
+    authTimeMs: row.auth_time === null ? null : Number(row.auth_time),
+    browserSessionId: row.browser_session_id,
   };
 }
 
@@ -35,6 +47,12 @@ export function kyselySessionsStore(db: Kysely<SessionsTables>): SessionsStore {
           revoke_cause: null,
           ip: session.ip,
           user_agent: session.userAgent,
+          client_id: session.client?.clientId ?? null,
+          scope: session.client?.scope ?? null,
+          audience: session.client?.audience ?? null,
+          dpop_jkt: session.client?.dpopJkt ?? null,
+          auth_time: session.client?.authTimeMs ?? null,
+          browser_session_id: session.client?.browserSessionId ?? null,
         })
         .execute();
     },
@@ -69,8 +87,8 @@ export function kyselySessionsStore(db: Kysely<SessionsTables>): SessionsStore {
         .execute();
     },
 
-    async touchLive({ id, mode, nowMs, idleExpiresAt }) {
-      const row = await db
+    async touchLive({ id, mode, nowMs, idleExpiresAt, clientId }) {
+      let update = db
         .updateTable('sessions')
         .set((eb) => ({
           last_used_at: nowMs,
@@ -88,9 +106,10 @@ export function kyselySessionsStore(db: Kysely<SessionsTables>): SessionsStore {
         .where('mode', '=', mode)
         .where('revoked_at', 'is', null)
         .where('idle_expires_at', '>', nowMs)
-        .where('absolute_expires_at', '>', nowMs)
-        .returningAll()
-        .executeTakeFirst();
+        .where('absolute_expires_at', '>', nowMs);
+      // OAuth sessions: only the client holding the family may extend it.
+      if (clientId !== undefined) update = update.where('client_id', '=', clientId);
+      const row = await update.returningAll().executeTakeFirst();
       return row && toSession(row);
     },
 

@@ -14,6 +14,8 @@ export interface TouchLiveSession {
   readonly mode: SessionMode;
   readonly nowMs: number;
   readonly idleExpiresAt: number;
+  /** OAuth sessions: the authenticated client, which must be the one the session belongs to. */
+  readonly clientId?: string;
 }
 
 export interface SessionsStore {

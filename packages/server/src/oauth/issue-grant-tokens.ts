@@ -1,0 +1,87 @@
+import type { ClientRecord } from '../clients/client-record.ts';
+import type { Signer } from '../keys/signer.ts';
+import type { Clock } from '../platform/clock.ts';
+import type { ServiceConfig } from '../platform/config/config.ts';
+import type { RequestOrigin } from '../platform/http/origin.ts';
+import type { RefreshTokensStores } from '../refresh-tokens/refresh-tokens-store.ts';
+import { openClientSession } from '../sessions/open-client-session.ts';
+import type { SessionRecord } from '../sessions/session-record.ts';
+import type { SessionsStores } from '../sessions/sessions-store.ts';
+import { mintAccessToken } from './mint-access-token.ts';
+import type { PhantomTokensStores } from './phantom-tokens-store.ts';
+
+/** The stores a grant's transaction must hold for `issueGrantTokens`. */
+export type GrantTokensTransaction = SessionsStores & RefreshTokensStores & PhantomTokensStores;
+
+export interface GrantTokensInput {
+  readonly client: ClientRecord;
+  readonly userId: string;
+  /** Space-separated scopes granted (already checked against the client's allowed ones). */
+  readonly scope: string;
+  /** The resource (RFC 8707), already checked against the client's audiences. */
+  readonly audience: string;
+  /** Thumbprint of the request's DPoP proof key: binds the access token (and a public client's refresh tokens). */
+  readonly dpopJkt: string | undefined;
+  readonly authTimeMs: number | null;
+  readonly browserSessionId: string | null;
+  /** Recorded on the session (who opened it); empty when not given. */
+  readonly origin?: RequestOrigin;
+}
+
+export interface GrantTokens {
+  readonly session: SessionRecord;
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly refreshToken?: string;
+  readonly tokenType: 'Bearer' | 'DPoP';
+}
+
+const unknownOrigin: RequestOrigin = { ip: '', userAgent: '' };
+
+/**
+ * The one flow that opens a client's session: a `sessions` row of mode `oauth`, its first refresh
+ * token when the client may use the refresh_token grant, and the access token (JWT or opaque,
+ * per client), all in the caller's transaction. A public client's refresh tokens are bound to the
+ * DPoP key of the request that opened the session (RFC 9449 §5); a confidential client's are
+ * bound by its authentication, so they are not.
+ */
+export async function issueGrantTokens(
+  context: { readonly config: ServiceConfig; readonly signer: Signer; readonly clock: Clock },
+  tx: GrantTokensTransaction,
+  input: GrantTokensInput,
+): Promise<GrantTokens> {
+  const nowMs = context.clock.nowMs();
+  const { client } = input;
+  const { session, refreshToken } = await openClientSession(tx, {
+    userId: input.userId,
+    grant: {
+      clientId: client.clientId,
+      scope: input.scope,
+      audience: input.audience,
+      dpopJkt: client.kind === 'public' ? (input.dpopJkt ?? null) : null,
+      authTimeMs: input.authTimeMs,
+      browserSessionId: input.browserSessionId,
+    },
+    withRefreshToken: client.grantTypes.includes('refresh_token'),
+    origin: input.origin ?? unknownOrigin,
+    nowMs,
+    idleTtlSec: context.config.sessionIdleTtlSec,
+    absoluteTtlSec: context.config.sessionAbsoluteTtlSec,
+  });
+  const minted = await mintAccessToken(context, tx, {
+    client,
+    subject: input.userId,
+    scope: input.scope,
+    audience: input.audience,
+    sessionId: session.id,
+    dpopJkt: input.dpopJkt,
+    nowMs,
+  });
+  return {
+    session,
+    accessToken: minted.accessToken,
+    expiresIn: minted.expiresIn,
+    tokenType: minted.tokenType,
+    ...(refreshToken === undefined ? {} : { refreshToken }),
+  };
+}
