@@ -3,6 +3,10 @@ import type { ActivityStores } from '../activity/activity-store.ts';
 import { kyselyActivityStore } from '../activity/kysely-activity-store.ts';
 import type { ApiKeysStores } from '../api-keys/api-keys-store.ts';
 import { kyselyApiKeysStore } from '../api-keys/kysely-api-keys-store.ts';
+import type { AuthorizationCodesStores } from '../authorize/authorization-codes-store.ts';
+import type { AuthorizationRequestsStores } from '../authorize/authorization-requests-store.ts';
+import { kyselyAuthorizationCodesStore } from '../authorize/kysely-authorization-codes-store.ts';
+import { kyselyAuthorizationRequestsStore } from '../authorize/kysely-authorization-requests-store.ts';
 import { kyselySigningKeysStore } from '../keys/kysely-signing-keys-store.ts';
 import type { SigningKeysStores } from '../keys/signing-keys-store.ts';
 import { kyselyPhantomTokensStore } from '../oauth/kysely-phantom-tokens-store.ts';
@@ -28,7 +32,9 @@ export type ServiceStores = UsersStores &
   ActivityStores &
   ApiKeysStores &
   ThrottlesStores &
-  PhantomTokensStores;
+  PhantomTokensStores &
+  AuthorizationCodesStores &
+  AuthorizationRequestsStores;
 
 /** Binds every store to one executor: the database, or one transaction of it. */
 export function bindStores(executor: Kysely<ServiceTables>): ServiceStores {
@@ -42,5 +48,7 @@ export function bindStores(executor: Kysely<ServiceTables>): ServiceStores {
     apiKeys: kyselyApiKeysStore(executor),
     throttles: kyselyThrottlesStore(executor),
     phantomTokens: kyselyPhantomTokensStore(executor),
+    authorizationCodes: kyselyAuthorizationCodesStore(executor),
+    authorizationRequests: kyselyAuthorizationRequestsStore(executor),
   };
 }

@@ -1,0 +1,34 @@
+export interface HeldAuthorizationRequest {
+  readonly handleHash: string;
+  readonly purpose: 'pushed' | 'sign_in';
+  readonly clientId: string;
+  /** The validated request as JSON (see authorization-request.ts). */
+  readonly request: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export interface AuthorizationRequestsStore {
+  create(request: HeldAuthorizationRequest): Promise<void>;
+  /** The request if it is of `purpose`, not consumed and not expired at `nowMs`. */
+  findLive(
+    handleHash: string,
+    purpose: HeldAuthorizationRequest['purpose'],
+    nowMs: number,
+  ): Promise<HeldAuthorizationRequest | undefined>;
+  /**
+   * Consumes a live request of `purpose` in one conditional update and returns it: of two
+   * attempts to use one handle exactly one gets it.
+   */
+  consume(
+    handleHash: string,
+    purpose: HeldAuthorizationRequest['purpose'],
+    nowMs: number,
+  ): Promise<HeldAuthorizationRequest | undefined>;
+  /** Deletes requests that expired before `beforeMs`; returns how many. */
+  pruneExpired(beforeMs: number): Promise<number>;
+}
+
+export interface AuthorizationRequestsStores {
+  readonly authorizationRequests: AuthorizationRequestsStore;
+}
