@@ -11,14 +11,29 @@ export type RefreshResult =
   | { readonly ok: true; readonly tokens: IssuedTokens; readonly session: SessionRecord }
   | { readonly ok: false; readonly error: 'invalid_grant' };
 
-type Rotation =
+export type Rotation =
   | {
       readonly ok: true;
       readonly session: SessionRecord;
       readonly refreshToken: string;
       readonly nowMs: number;
     }
-  | { readonly ok: false; readonly error: 'invalid_grant' };
+  | { readonly ok: false; readonly error: 'invalid_grant' | 'invalid_dpop_proof' };
+
+export interface RotationInput {
+  readonly refreshToken: string;
+  /** How the token arrived: a cookie session's token must come from its cookie, and vice versa. */
+  readonly transport: SessionMode;
+  /**
+   * OAuth (transport `oauth`): the authenticated client, which must be the session's (another
+   * client presenting the token is theft), and the key of the request's DPoP proof, which must be
+   * the one the session's refresh tokens are bound to, if they are.
+   */
+  readonly client?: { readonly clientId: string; readonly dpopJkt: string | undefined };
+}
+
+/** Thrown inside the unit to roll back the consumption: the token stays usable by its key holder. */
+class DpopKeyMismatch extends Error {}
 
 /** Writes the session's next refresh token (the refresh's activity entry is queued after the commit). */
 async function writeRotation(
@@ -39,13 +54,29 @@ async function writeRotation(
  */
 export async function refresh(
   context: SessionsContext,
-  input: {
-    readonly refreshToken: string;
-    /** How the token arrived: a cookie session's token must come from its cookie, and vice versa. */
-    readonly transport: SessionMode;
-  },
+  input: RotationInput,
   origin: RequestOrigin,
 ): Promise<RefreshResult> {
+  const rotation = await rotateRefreshToken(context, input, origin);
+  if (!rotation.ok) return { ok: false, error: 'invalid_grant' };
+  const tokens = await signAccessToken(
+    context,
+    rotation.session,
+    rotation.refreshToken,
+    rotation.nowMs,
+  );
+  return { ok: true, tokens, session: rotation.session };
+}
+
+/**
+ * The rotation itself, committed, with its revocations published and its activity queued; the
+ * caller signs the access token (first-party here, an OAuth client's in oauth/).
+ */
+export async function rotateRefreshToken(
+  context: SessionsContext,
+  input: RotationInput,
+  origin: RequestOrigin,
+): Promise<Rotation> {
   const { db, config } = context;
   const failed = { ok: false, error: 'invalid_grant' } as const;
   let published: RevocationEntry[] = [];
@@ -53,26 +84,40 @@ export async function refresh(
   // write lock (and the group commit waiting on it) never waits on a signature. A signature that
   // failed after the commit would cost the client its session (it signs in again); a key held in
   // memory does not fail.
-  const rotation = await db.transaction(async (tx): Promise<Rotation> => {
+  const rotateIn = async (tx: SessionsTransaction): Promise<Rotation> => {
     const now = context.clock.nowMs();
     const consumption = await consumeRefreshToken(tx, input.refreshToken, now);
     if (consumption.status === 'unknown') return failed;
     if (consumption.status === 'rotated') {
       // The hot path: one conditional update reads the session and extends it, live and of
-      // the transport the token arrived by, or does nothing.
+      // the transport the token arrived by (and, for OAuth, held by the presenting client), or
+      // does nothing.
       const session = await tx.sessions.touchLive({
         id: consumption.sessionId,
         mode: input.transport,
         nowMs: now,
         idleExpiresAt: now + config.sessionIdleTtlSec * 1000,
+        ...(input.client === undefined ? {} : { clientId: input.client.clientId }),
       });
-      if (session !== undefined) return writeRotation(tx, session, now);
+      if (session !== undefined) {
+        // A DPoP-bound family (public OAuth clients) rotates only with a proof of its key. A
+        // request without it is refused and rolled back, not treated as theft: the token is
+        // worthless without the key, and a thief must not be able to end the holder's session.
+        const boundJkt = session.client?.dpopJkt ?? null;
+        if (boundJkt !== null && boundJkt !== input.client?.dpopJkt) throw new DpopKeyMismatch();
+        return writeRotation(tx, session, now);
+      }
     }
     const session = await tx.sessions.find(consumption.sessionId);
     if (session === undefined) return failed;
     // A cookie session's refresh token lives in an HttpOnly cookie no script can read: seeing it
-    // anywhere else means it was stolen, which is answered like reuse.
-    if (consumption.status === 'reused' || session.mode !== input.transport) {
+    // anywhere else means it was stolen, which is answered like reuse. So is an OAuth session's
+    // token presented by another client, or at the first-party endpoint (and the reverse).
+    if (
+      consumption.status === 'reused' ||
+      session.mode !== input.transport ||
+      session.client?.clientId !== input.client?.clientId
+    ) {
       if (session.revokedAt === null) {
         ({ entries: published } = await revokeSessions(tx, {
           userId: session.userId,
@@ -87,7 +132,14 @@ export async function refresh(
     }
     // Otherwise rotated, of the right transport, but no longer live: refused without revoking.
     return failed;
-  });
+  };
+  let rotation: Rotation;
+  try {
+    rotation = await db.transaction(rotateIn);
+  } catch (error) {
+    if (error instanceof DpopKeyMismatch) return { ok: false, error: 'invalid_dpop_proof' };
+    throw error;
+  }
   context.notifier.publish(published);
   if (!rotation.ok) return rotation;
   // A routine entry, queued only once the rotation committed: the batched recorder writes it off
@@ -99,11 +151,5 @@ export async function refresh(
     at: rotation.nowMs,
     ...origin,
   });
-  const tokens = await signAccessToken(
-    context,
-    rotation.session,
-    rotation.refreshToken,
-    rotation.nowMs,
-  );
-  return { ok: true, tokens, session: rotation.session };
+  return rotation;
 }
