@@ -7,6 +7,8 @@
 export const TokenKind = {
   /** RFC 9068 access token. */
   access: 'at+jwt',
+  /** RFC 9449 DPoP proof, signed by `@writ/client` with the client's own key. */
+  dpopProof: 'dpop+jwt',
 } as const;
 
 export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];

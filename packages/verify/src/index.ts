@@ -13,6 +13,19 @@ export {
   type Verifier,
   type VerifyContext,
 } from './create-verifier.ts';
+export {
+  createDpopNonces,
+  createDpopReplayCache,
+  type DpopNonceOptions,
+  type DpopNonces,
+  type DpopProofLimits,
+  type DpopProofRequest,
+  type DpopProofResult,
+  type DpopRejectReason,
+  type DpopReplayCache,
+  type DpopReplayCacheOptions,
+  verifyDpopProof,
+} from './dpop/index.ts';
 export type { JsonWebKeySet } from './key-index.ts';
 export type {
   JwksFetchOptions,

@@ -1,0 +1,100 @@
+import {
+  type AsymmetricAlgorithm,
+  ConfigurationError,
+  isAsymmetricAlgorithm,
+  withFullySpecifiedNames,
+} from '@writ/core';
+import type { DpopNonces } from './nonces.ts';
+import { ProofKeyCache } from './proof-key.ts';
+import type { DpopReplayCache } from './replay-cache.ts';
+
+/** Proof algorithms accepted unless told otherwise: what WebCrypto clients sign with. */
+export const defaultProofAlgorithms: readonly AsymmetricAlgorithm[] = ['EdDSA', 'ES256'];
+export const defaultIatWindowSec = 60;
+export const maxIatWindowSec = 300;
+export const defaultMaxProofBytes = 4096;
+
+/** How proofs are judged: fixed for a verifier, or per call of `verifyDpopProof`. */
+export interface DpopProofPolicy {
+  readonly algorithms: ReadonlySet<AsymmetricAlgorithm>;
+  /** A proof's `iat` may be this far from now, either way. */
+  readonly iatWindowSec: number;
+  readonly maxProofBytes: number;
+  readonly replay: DpopReplayCache;
+  /** When set, every proof must carry a nonce these accept. */
+  readonly nonces: DpopNonces | undefined;
+  readonly keyCache: ProofKeyCache;
+}
+
+export interface DpopProofLimits {
+  /** Accepted proof `alg` values, asymmetric only. Default `['EdDSA', 'ES256']` (`Ed25519` with `EdDSA`). */
+  readonly algorithms?: readonly AsymmetricAlgorithm[];
+  /** How far a proof's `iat` may be from now, either way: 1 to 300 s. Default 60 s. */
+  readonly iatWindowSec?: number;
+  /** Refuse longer proofs before parsing: 512 to 16 384 bytes. Default 4096. */
+  readonly maxProofBytes?: number;
+}
+
+function fail(message: string): never {
+  throw new ConfigurationError(message);
+}
+
+export function resolveProofAlgorithms(
+  algorithms: readonly AsymmetricAlgorithm[] | undefined,
+): ReadonlySet<AsymmetricAlgorithm> {
+  const list = algorithms ?? defaultProofAlgorithms;
+  if (!Array.isArray(list) || list.length === 0) fail('dpop algorithms must be a non-empty list');
+  for (const alg of list as readonly unknown[]) {
+    // A proof is signed with the client's own key, published in the proof: only asymmetric
+    // algorithms make sense, and `none` or HMAC would let anyone sign.
+    if (typeof alg !== 'string' || !isAsymmetricAlgorithm(alg)) {
+      fail(`dpop algorithms must be asymmetric JWS algorithms: ${String(alg)}`);
+    }
+  }
+  return withFullySpecifiedNames(list) as ReadonlySet<AsymmetricAlgorithm>;
+}
+
+function bounded(
+  value: number | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(`${name} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function resolveProofPolicy(
+  limits: DpopProofLimits,
+  replay: DpopReplayCache,
+  nonces: DpopNonces | undefined,
+  keyCache: ProofKeyCache = new ProofKeyCache(1024),
+): DpopProofPolicy {
+  if (typeof replay !== 'object' || replay === null || typeof replay.claim !== 'function') {
+    fail('a DPoP replay cache is required (createDpopReplayCache)');
+  }
+  return {
+    algorithms: resolveProofAlgorithms(limits.algorithms),
+    iatWindowSec: bounded(
+      limits.iatWindowSec,
+      'dpop iatWindowSec',
+      defaultIatWindowSec,
+      1,
+      maxIatWindowSec,
+    ),
+    maxProofBytes: bounded(
+      limits.maxProofBytes,
+      'dpop maxProofBytes',
+      defaultMaxProofBytes,
+      512,
+      16_384,
+    ),
+    replay,
+    nonces,
+    keyCache,
+  };
+}
