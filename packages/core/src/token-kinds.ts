@@ -9,6 +9,12 @@ export const TokenKind = {
   access: 'at+jwt',
   /** RFC 9449 DPoP proof, signed by `@writ/client` with the client's own key. */
   dpopProof: 'dpop+jwt',
+  /**
+   * OpenID Connect ID token. OIDC defines no media type for it; `JWT` is what relying parties
+   * that check `typ` at all accept, and no other kind here uses it, so every Writ verifier of
+   * another kind (`at+jwt`, `logout+jwt`, …) refuses an ID token (docs/oauth/authorize.md).
+   */
+  idToken: 'JWT',
 } as const;
 
 export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
