@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely/migration';
 import { authorizationCodesMigration } from '../authorize/migrations/202612020030-authorization-codes.ts';
 import { authorizationRequestsMigration } from '../authorize/migrations/202612020031-authorization-requests.ts';
+import { oauthClientsMigration } from '../clients/migrations/202612020010-oauth-clients.ts';
 import { phantomTokensMigration } from '../oauth/migrations/202612020020-phantom-tokens.ts';
 import { releasedMigrations } from '../platform/database/released/0001-initial.ts';
 import { oauthSessionsMigration } from '../sessions/migrations/202612020015-oauth-sessions.ts';
@@ -14,6 +15,7 @@ import { oauthSessionsMigration } from '../sessions/migrations/202612020015-oaut
  */
 export const serviceMigrations: Readonly<Record<string, Migration>> = {
   ...releasedMigrations,
+  '202612020010-oauth-clients': oauthClientsMigration,
   '202612020015-oauth-sessions': oauthSessionsMigration,
   '202612020020-phantom-tokens': phantomTokensMigration,
   '202612020030-authorization-codes': authorizationCodesMigration,

@@ -7,6 +7,11 @@ import type { AuthorizationCodesStores } from '../authorize/authorization-codes-
 import type { AuthorizationRequestsStores } from '../authorize/authorization-requests-store.ts';
 import { kyselyAuthorizationCodesStore } from '../authorize/kysely-authorization-codes-store.ts';
 import { kyselyAuthorizationRequestsStore } from '../authorize/kysely-authorization-requests-store.ts';
+import type { ClientsStores } from '../clients/clients-store.ts';
+import {
+  kyselyClientsStore,
+  kyselyRegistrationTokensStore,
+} from '../clients/kysely-clients-store.ts';
 import { kyselySigningKeysStore } from '../keys/kysely-signing-keys-store.ts';
 import type { SigningKeysStores } from '../keys/signing-keys-store.ts';
 import { kyselyPhantomTokensStore } from '../oauth/kysely-phantom-tokens-store.ts';
@@ -34,7 +39,8 @@ export type ServiceStores = UsersStores &
   ThrottlesStores &
   PhantomTokensStores &
   AuthorizationCodesStores &
-  AuthorizationRequestsStores;
+  AuthorizationRequestsStores &
+  ClientsStores;
 
 /** Binds every store to one executor: the database, or one transaction of it. */
 export function bindStores(executor: Kysely<ServiceTables>): ServiceStores {
@@ -50,5 +56,7 @@ export function bindStores(executor: Kysely<ServiceTables>): ServiceStores {
     phantomTokens: kyselyPhantomTokensStore(executor),
     authorizationCodes: kyselyAuthorizationCodesStore(executor),
     authorizationRequests: kyselyAuthorizationRequestsStore(executor),
+    clients: kyselyClientsStore(executor),
+    registrationTokens: kyselyRegistrationTokensStore(executor),
   };
 }

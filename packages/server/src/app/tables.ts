@@ -2,6 +2,7 @@ import type { ActivityTables } from '../activity/activity-table.ts';
 import type { ApiKeysTables } from '../api-keys/api-keys-table.ts';
 import type { AuthorizationCodesTables } from '../authorize/authorization-codes-table.ts';
 import type { AuthorizationRequestsTables } from '../authorize/authorization-requests-table.ts';
+import type { ClientsTables } from '../clients/clients-table.ts';
 import type { SigningKeysTables } from '../keys/signing-keys-table.ts';
 import type { PhantomTokensTables } from '../oauth/phantom-tokens-table.ts';
 import type { RefreshTokensTables } from '../refresh-tokens/refresh-tokens-table.ts';
@@ -25,4 +26,5 @@ export type ServiceTables = UsersTables &
   ThrottlesTables &
   PhantomTokensTables &
   AuthorizationCodesTables &
-  AuthorizationRequestsTables;
+  AuthorizationRequestsTables &
+  ClientsTables;

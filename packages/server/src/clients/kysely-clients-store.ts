@@ -1,0 +1,199 @@
+import type { JSONWebKeySet } from 'jose';
+import type { Kysely, Selectable } from 'kysely';
+import type { GrantType } from './client-record.ts';
+import type { ClientsStore, RegistrationTokensStore } from './clients-store.ts';
+import type {
+  ClientsTables,
+  OAuthClientsTable,
+  OAuthRegistrationTokensTable,
+} from './clients-table.ts';
+import type { RegistrationTokenRecord, StoredClient } from './stored-client.ts';
+
+/** Lists are stored as JSON text; anything else in the column is a corrupted row, said loudly. */
+function stringList(json: string): string[] {
+  const parsed: unknown = JSON.parse(json);
+  if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === 'string')) {
+    throw new TypeError('oauth_clients holds a list column that is not a JSON array of strings');
+  }
+  return parsed;
+}
+
+const optionalNumber = (value: number | null): number | null =>
+  value === null ? null : Number(value);
+
+function toStoredClient(row: Selectable<OAuthClientsTable>): StoredClient {
+  return {
+    record: {
+      clientId: row.client_id,
+      name: row.name,
+      kind: row.kind,
+      authMethod: row.auth_method,
+      redirectUris: stringList(row.redirect_uris),
+      grantTypes: stringList(row.grant_types) as GrantType[],
+      scopes: stringList(row.scopes),
+      audiences: stringList(row.audiences),
+      accessTokenFormat: row.access_token_format,
+      requireDpop: Number(row.require_dpop) === 1,
+      backchannelLogoutUri: row.backchannel_logout_uri,
+      postLogoutRedirectUris: stringList(row.post_logout_redirect_uris),
+      createdAt: Number(row.created_at),
+      disabledAt: optionalNumber(row.disabled_at),
+    },
+    secretHash: row.secret_hash,
+    previousSecretHash: row.previous_secret_hash,
+    previousSecretExpiresAt: optionalNumber(row.previous_secret_expires_at),
+    jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as JSONWebKeySet),
+    registeredBy: row.registered_by,
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toRegistrationToken(
+  row: Selectable<OAuthRegistrationTokensTable>,
+): RegistrationTokenRecord {
+  return {
+    tokenHash: row.token_hash,
+    name: row.name,
+    scopes: stringList(row.scopes),
+    audiences: stringList(row.audiences),
+    grantTypes: stringList(row.grant_types) as GrantType[],
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    usedAt: optionalNumber(row.used_at),
+    clientId: row.client_id,
+  };
+}
+
+export function kyselyClientsStore(db: Kysely<ClientsTables>): ClientsStore {
+  return {
+    async create(client) {
+      const { record } = client;
+      await db
+        .insertInto('oauth_clients')
+        .values({
+          client_id: record.clientId,
+          name: record.name,
+          kind: record.kind,
+          auth_method: record.authMethod,
+          secret_hash: client.secretHash,
+          previous_secret_hash: client.previousSecretHash,
+          previous_secret_expires_at: client.previousSecretExpiresAt,
+          jwks: client.jwks === null ? null : JSON.stringify(client.jwks),
+          redirect_uris: JSON.stringify(record.redirectUris),
+          grant_types: JSON.stringify(record.grantTypes),
+          scopes: JSON.stringify(record.scopes),
+          audiences: JSON.stringify(record.audiences),
+          access_token_format: record.accessTokenFormat,
+          require_dpop: record.requireDpop ? 1 : 0,
+          backchannel_logout_uri: record.backchannelLogoutUri,
+          post_logout_redirect_uris: JSON.stringify(record.postLogoutRedirectUris),
+          registered_by: client.registeredBy,
+          created_at: record.createdAt,
+          updated_at: client.updatedAt,
+          disabled_at: record.disabledAt,
+        })
+        .execute();
+    },
+
+    async findById(clientId) {
+      const row = await db
+        .selectFrom('oauth_clients')
+        .selectAll()
+        .where('client_id', '=', clientId)
+        .executeTakeFirst();
+      return row && toStoredClient(row);
+    },
+
+    async list() {
+      const rows = await db
+        .selectFrom('oauth_clients')
+        .selectAll()
+        .orderBy('created_at', 'asc')
+        .orderBy('client_id', 'asc')
+        .execute();
+      return rows.map((row) => toStoredClient(row).record);
+    },
+
+    async disable(clientId, nowMs) {
+      const result = await db
+        .updateTable('oauth_clients')
+        .set({ disabled_at: nowMs, updated_at: nowMs })
+        .where('client_id', '=', clientId)
+        .where('disabled_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async replaceSecret(clientId, secretHash, previousSecretExpiresAt, nowMs) {
+      const result = await db
+        .updateTable('oauth_clients')
+        .set((eb) => ({
+          secret_hash: secretHash,
+          previous_secret_hash: previousSecretExpiresAt === null ? null : eb.ref('secret_hash'),
+          previous_secret_expires_at: previousSecretExpiresAt,
+          updated_at: nowMs,
+        }))
+        .where('client_id', '=', clientId)
+        .where('disabled_at', 'is', null)
+        .where('secret_hash', 'is not', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async recordAssertion(clientId, jti, expiresAtMs, nowMs) {
+      // Forgetting expired jtis here keeps the table as small as the assertions of the last
+      // five minutes (exp is at most that far ahead) without a housekeeping job.
+      await db.deleteFrom('oauth_client_assertions').where('expires_at', '<=', nowMs).execute();
+      const result = await db
+        .insertInto('oauth_client_assertions')
+        .values({ client_id: clientId, jti, expires_at: expiresAtMs })
+        .onConflict((oc) => oc.columns(['client_id', 'jti']).doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+  };
+}
+
+export function kyselyRegistrationTokensStore(db: Kysely<ClientsTables>): RegistrationTokensStore {
+  return {
+    async create(token) {
+      await db
+        .insertInto('oauth_registration_tokens')
+        .values({
+          token_hash: token.tokenHash,
+          name: token.name,
+          scopes: JSON.stringify(token.scopes),
+          audiences: JSON.stringify(token.audiences),
+          grant_types: JSON.stringify(token.grantTypes),
+          created_at: token.createdAt,
+          expires_at: token.expiresAt,
+          used_at: token.usedAt,
+          client_id: token.clientId,
+        })
+        .execute();
+    },
+
+    async consume(tokenHash, clientId, nowMs) {
+      const row = await db
+        .updateTable('oauth_registration_tokens')
+        .set({ used_at: nowMs, client_id: clientId })
+        .where('token_hash', '=', tokenHash)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', nowMs)
+        .returningAll()
+        .executeTakeFirst();
+      return row && toRegistrationToken(row);
+    },
+
+    async findUsable(tokenHash, nowMs) {
+      const row = await db
+        .selectFrom('oauth_registration_tokens')
+        .selectAll()
+        .where('token_hash', '=', tokenHash)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', nowMs)
+        .executeTakeFirst();
+      return row && toRegistrationToken(row);
+    },
+  };
+}

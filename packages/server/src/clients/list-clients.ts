@@ -1,0 +1,16 @@
+import type { ClientRecord } from './client-record.ts';
+import type { ClientsStores } from './clients-store.ts';
+
+/** Every client, disabled ones included, oldest first: records only, never secrets or hashes. */
+export function listClients(context: { readonly db: ClientsStores }): Promise<ClientRecord[]> {
+  return context.db.clients.list();
+}
+
+/** One client by id, disabled or not (the admin API shows both). */
+export async function describeClient(
+  context: { readonly db: ClientsStores },
+  clientId: string,
+): Promise<ClientRecord | undefined> {
+  if (clientId.length === 0 || clientId.length > 128) return undefined;
+  return (await context.db.clients.findById(clientId))?.record;
+}
