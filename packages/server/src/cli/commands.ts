@@ -12,6 +12,8 @@ import { SealedBoxError } from '../platform/crypto/sealed-box.ts';
 import { createUser } from '../users/create-user.ts';
 import type { CliIo } from './io.ts';
 
+export { gateway } from '../gateway/gateway-command.ts';
+
 export const usage = `usage: writ <command>
 
   start                      run the token service (http://127.0.0.1:4000, data in ./.writ)
@@ -24,6 +26,7 @@ export const usage = `usage: writ <command>
   consumer list              list active consumer keys
   master-key                 print a new random master key for WRIT_MASTER_KEY
   inspect <token|->          decode and lint a JWT without trusting it (see writ inspect --help)
+  gateway --upstream <url> … run a phantom-token gateway in front of an API (writ gateway --help)
 `;
 
 function config(io: CliIo): ServiceConfig | undefined {

@@ -6,6 +6,7 @@ import {
   apiKeyAdd,
   apiKeyList,
   apiKeyRevoke,
+  gateway,
   masterKey,
   start,
   usage,
@@ -35,6 +36,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return apiKeyRevoke(io, 'admin', arg);
     case 'admin-key list':
       return apiKeyList(io, 'admin');
+    case 'gateway':
+      return gateway(argv.slice(1), io);
     case 'master-key':
       return masterKey(io);
     case 'inspect':

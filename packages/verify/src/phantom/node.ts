@@ -31,7 +31,15 @@ export function createNodePhantomExchange(
       replaceAuthorization(request, outcome.authorization);
       return outcome.accessToken;
     }
-    response.writeHead(outcome.failure.status, outcome.failure.headers);
+    // A refused request's body is never read: close the connection rather than let node:http
+    // drain an unauthenticated upload of any size to keep it alive.
+    const unreadBody =
+      request.headers['transfer-encoding'] !== undefined ||
+      Number(request.headers['content-length'] ?? 0) > 0;
+    response.writeHead(
+      outcome.failure.status,
+      unreadBody ? { ...outcome.failure.headers, connection: 'close' } : outcome.failure.headers,
+    );
     response.end(outcome.failure.body);
     return undefined;
   };
