@@ -18,7 +18,10 @@ export type Rotation =
       readonly refreshToken: string;
       readonly nowMs: number;
     }
-  | { readonly ok: false; readonly error: 'invalid_grant' | 'invalid_dpop_proof' };
+  | { readonly ok: false; readonly error: 'invalid_grant' | RotationRefusal };
+
+/** Why a live OAuth session's rotation was refused and rolled back (its token stays unused). */
+export type RotationRefusal = 'invalid_dpop_proof' | 'invalid_scope' | 'invalid_target';
 
 export interface RotationInput {
   readonly refreshToken: string;
@@ -29,11 +32,25 @@ export interface RotationInput {
    * client presenting the token is theft), and the key of the request's DPoP proof, which must be
    * the one the session's refresh tokens are bound to, if they are.
    */
-  readonly client?: { readonly clientId: string; readonly dpopJkt: string | undefined };
+  readonly client?: {
+    readonly clientId: string;
+    readonly dpopJkt: string | undefined;
+    /**
+     * Checked on the live session before it rotates (the scope or resource asked for, say): a
+     * refusal rolls the rotation back, so a request the client got wrong does not spend its token.
+     */
+    readonly refuses?: (session: SessionRecord) => RotationRefusal | undefined;
+  };
 }
 
-/** Thrown inside the unit to roll back the consumption: the token stays usable by its key holder. */
-class DpopKeyMismatch extends Error {}
+/** Thrown inside the unit to roll back the consumption: the token stays usable by its holder. */
+class RotationRolledBack extends Error {
+  readonly refusal: RotationRefusal;
+  constructor(refusal: RotationRefusal) {
+    super(refusal);
+    this.refusal = refusal;
+  }
+}
 
 /** Writes the session's next refresh token (the refresh's activity entry is queued after the commit). */
 async function writeRotation(
@@ -103,8 +120,14 @@ export async function rotateRefreshToken(
         // A DPoP-bound family (public OAuth clients) rotates only with a proof of its key. A
         // request without it is refused and rolled back, not treated as theft: the token is
         // worthless without the key, and a thief must not be able to end the holder's session.
-        const boundJkt = session.client?.dpopJkt ?? null;
-        if (boundJkt !== null && boundJkt !== input.client?.dpopJkt) throw new DpopKeyMismatch();
+        if (session.client !== undefined) {
+          const boundJkt = session.client.dpopJkt;
+          if (boundJkt !== null && boundJkt !== input.client?.dpopJkt) {
+            throw new RotationRolledBack('invalid_dpop_proof');
+          }
+          const refusal = input.client?.refuses?.(session);
+          if (refusal !== undefined) throw new RotationRolledBack(refusal);
+        }
         return writeRotation(tx, session, now);
       }
     }
@@ -137,7 +160,7 @@ export async function rotateRefreshToken(
   try {
     rotation = await db.transaction(rotateIn);
   } catch (error) {
-    if (error instanceof DpopKeyMismatch) return { ok: false, error: 'invalid_dpop_proof' };
+    if (error instanceof RotationRolledBack) return { ok: false, error: error.refusal };
     throw error;
   }
   context.notifier.publish(published);

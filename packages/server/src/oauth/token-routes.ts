@@ -1,0 +1,105 @@
+import type { FastifyInstance } from 'fastify';
+import { authenticateClient } from '../clients/authenticate-client.ts';
+import { originOf } from '../platform/http/origin.ts';
+import { createTokenEndpointDpop } from './dpop-at-token-endpoint.ts';
+import { acceptFormBodies, formParamsOf } from './form-body.ts';
+import type { OAuthContext } from './oauth-context.ts';
+import { noStoreHeaders, sendOAuthError } from './oauth-errors.ts';
+import { tokenGrants } from './token-grants.ts';
+
+export const tokenEndpointPath = '/oauth/token';
+
+const text = {
+  notForm: 'The request body must be application/x-www-form-urlencoded.',
+  badForm: 'The request body is malformed or repeats a parameter.',
+  noGrantType: 'grant_type is missing.',
+  unsupportedGrant: 'The grant type is not supported.',
+  unauthorizedGrant: 'The client is not allowed to use this grant type.',
+  badProof: 'The DPoP proof is invalid.',
+  useNonce: 'Use the DPoP nonce the server provided.',
+  proofRequired: 'This client must send a DPoP proof.',
+  invalidClient: 'Client authentication failed.',
+  invalidClientRequest: 'The client authentication is malformed.',
+} as const;
+
+/**
+ * `POST /oauth/token` (RFC 6749 §3.2), as a pipeline that reads like the specification: the
+ * form, the DPoP proof, the client, the grant type and whether this client may use it, then the
+ * grant itself. The proof comes before client authentication: a client told to use a nonce
+ * retries, and a `private_key_jwt` assertion recorded on the refused attempt would make the
+ * retry a replay. Every answer is `no-store`.
+ */
+export async function tokenRoutes(app: FastifyInstance, context: OAuthContext): Promise<void> {
+  acceptFormBodies(app);
+  const grants = tokenGrants(context);
+  const dpop = createTokenEndpointDpop({
+    url: `${context.config.issuer}${tokenEndpointPath}`,
+    masterKey: context.config.masterKey,
+  });
+
+  app.post(tokenEndpointPath, async (request, reply) => {
+    const form = formParamsOf(request);
+    if (!form.ok) {
+      const description = form.problem === 'not_a_form' ? text.notForm : text.badForm;
+      return sendOAuthError(reply, 400, 'invalid_request', description);
+    }
+    const { params } = form;
+    const nowMs = context.clock.nowMs();
+
+    const proof = dpop.check(request.headers.dpop, nowMs);
+    if (!proof.ok) {
+      return proof.error === 'use_dpop_nonce'
+        ? sendOAuthError(reply, 400, 'use_dpop_nonce', text.useNonce, {
+            'dpop-nonce': proof.nonce ?? dpop.nonce(nowMs),
+          })
+        : sendOAuthError(reply, 400, 'invalid_dpop_proof', text.badProof);
+    }
+
+    const authenticated = await authenticateClient(
+      context,
+      { headers: request.headers, params },
+      nowMs,
+    );
+    if (!authenticated.ok) {
+      return authenticated.status === 401
+        ? sendOAuthError(
+            reply,
+            401,
+            'invalid_client',
+            text.invalidClient,
+            authenticated.wwwAuthenticate === undefined
+              ? {}
+              : { 'www-authenticate': authenticated.wwwAuthenticate },
+          )
+        : sendOAuthError(reply, 400, authenticated.error, text.invalidClientRequest);
+    }
+    const { client } = authenticated;
+
+    const grantType = params.get('grant_type');
+    if (grantType === undefined) {
+      return sendOAuthError(reply, 400, 'invalid_request', text.noGrantType);
+    }
+    const grant = grants.get(grantType);
+    if (grant === undefined) {
+      return sendOAuthError(reply, 400, 'unsupported_grant_type', text.unsupportedGrant);
+    }
+    if (!client.grantTypes.includes(grant.grantType)) {
+      return sendOAuthError(reply, 400, 'unauthorized_client', text.unauthorizedGrant);
+    }
+    if (client.requireDpop && proof.jkt === undefined) {
+      return sendOAuthError(reply, 400, 'invalid_dpop_proof', text.proofRequired);
+    }
+
+    const outcome = await grant.exchange({
+      params,
+      client,
+      dpopJkt: proof.jkt,
+      origin: originOf(request),
+    });
+    const nonceHeader = proof.jkt === undefined ? {} : { 'dpop-nonce': dpop.nonce(nowMs) };
+    if (!outcome.ok) {
+      return sendOAuthError(reply, 400, outcome.error, outcome.description, nonceHeader);
+    }
+    return reply.headers({ ...noStoreHeaders, ...nonceHeader }).send(outcome.body);
+  });
+}
