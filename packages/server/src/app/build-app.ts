@@ -3,6 +3,7 @@ import { activityRoutes } from '../activity/activity-routes.ts';
 import { adminRoutes } from '../admin/admin-routes.ts';
 import { wellKnownRoutes } from '../discovery/well-known-routes.ts';
 import { healthRoutes } from '../health/health-routes.ts';
+import { tokenRoutes } from '../oauth/token-routes.ts';
 import { securityHeadersFor } from '../platform/http/security-headers.ts';
 import { fastifyTrustProxy } from '../platform/http/trust-proxy.ts';
 import { revocationRoutes } from '../revocation/revocation-routes.ts';
@@ -109,5 +110,6 @@ export async function buildApp(
   );
   await app.register(async (scope) => revocationRoutes(scope, context));
   await app.register(async (scope) => adminRoutes(scope, context));
+  await app.register(async (scope) => tokenRoutes(scope, context));
   return app;
 }
