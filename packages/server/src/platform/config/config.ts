@@ -30,6 +30,8 @@ export interface ServiceConfig {
   readonly requestTimeoutSec: number;
   /** Connections open at once; past it, new ones are closed on arrival. */
   readonly maxConnections: number;
+  /** RFC 7591 `POST /oauth/register`: off by default; when on, an initial access token is still required. */
+  readonly dynamicClientRegistration: boolean;
 }
 
 /**

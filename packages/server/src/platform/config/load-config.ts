@@ -46,6 +46,7 @@ const settings = {
   trustProxy: 'WRIT_TRUST_PROXY',
   requestTimeoutSec: 'WRIT_REQUEST_TIMEOUT',
   maxConnections: 'WRIT_MAX_CONNECTIONS',
+  dynamicClientRegistration: 'WRIT_DYNAMIC_CLIENT_REGISTRATION',
 } as const;
 
 type SettingName = keyof typeof settings;
@@ -340,6 +341,13 @@ export function loadConfig(sources: ConfigSources): ServiceConfig {
     // Each stream holds a connection for as long as it lasts.
     problems.push('WRIT_MAX_CONNECTIONS must exceed WRIT_REVOCATION_STREAMS_TOTAL');
   }
+  // Off unless asked for in so many words: an open registration endpoint is an attack surface.
+  const dynamicRegistrationRaw = get('dynamicClientRegistration') ?? false;
+  if (![true, false, 'true', 'false'].includes(dynamicRegistrationRaw as string | boolean)) {
+    problems.push('WRIT_DYNAMIC_CLIENT_REGISTRATION must be true or false');
+  }
+  const dynamicClientRegistration =
+    dynamicRegistrationRaw === true || dynamicRegistrationRaw === 'true';
   const masterKey = loadMasterKey(get('masterKey'), mode, dataDir, problems, sources.warn);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -362,5 +370,6 @@ export function loadConfig(sources: ConfigSources): ServiceConfig {
     trustProxy,
     requestTimeoutSec,
     maxConnections,
+    dynamicClientRegistration,
   };
 }
