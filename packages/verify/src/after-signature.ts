@@ -5,6 +5,8 @@ import {
   type RejectReason,
 } from '@writ/core';
 import { type ClaimsPolicy, checkClaimTimes } from './claims-check.ts';
+import { checkTokenBinding, type TokenPresentation } from './dpop/token-binding.ts';
+import type { ResolvedDpop } from './dpop/verifier-options.ts';
 import { Rejection } from './rejection.ts';
 import type { Revocations } from './revocation/revocations.ts';
 
@@ -20,12 +22,18 @@ export interface SignedToken {
 export interface VerifyContext {
   /** Scopes this request needs on top of the verifier's `requiredScopes`. */
   readonly requiredScopes?: readonly string[];
+  /**
+   * How the request presented the token: scheme, method, URL and `DPoP` headers. The adapters
+   * fill it in; without it a DPoP-bound token is refused.
+   */
+  readonly presentation?: TokenPresentation;
 }
 
 export interface AfterSignaturePolicy {
   readonly claims: ClaimsPolicy;
   readonly revocations: Pick<Revocations, 'check'> | undefined;
   readonly requiredScopes: readonly string[];
+  readonly dpop: ResolvedDpop | undefined;
 }
 
 /** Refusal for a valid token that lacks scopes: it becomes `InsufficientScopeError`, not 401. */
@@ -43,6 +51,8 @@ type Check = (
   nowMs: number,
   context: VerifyContext | undefined,
   policy: AfterSignaturePolicy,
+  /** The token as presented: a DPoP proof's `ath` is its hash. */
+  accessToken: string,
 ) => void;
 
 const checkTimes: Check = (token, nowMs, _context, policy) => {
@@ -51,6 +61,10 @@ const checkTimes: Check = (token, nowMs, _context, policy) => {
 
 const checkRevocations: Check = (token, nowMs, _context, policy) => {
   policy.revocations?.check(token.claims, token.header, nowMs);
+};
+
+const checkProofOfPossession: Check = (token, nowMs, context, policy, accessToken) => {
+  checkTokenBinding(token.claims, accessToken, context?.presentation, policy.dpop, nowMs);
 };
 
 const checkScopes: Check = (token, _nowMs, context, policy) => {
@@ -69,13 +83,20 @@ const checkScopes: Check = (token, _nowMs, context, policy) => {
  * verifies both run exactly this list, so a check added here — DPoP, a lifetime bound — cannot be
  * skipped by a cache hit. Each check throws one typed reason.
  */
-const checksAfterSignature: readonly Check[] = [checkTimes, checkRevocations, checkScopes];
+const checksAfterSignature: readonly Check[] = [
+  checkTimes,
+  checkRevocations,
+  // Before scopes: a stolen bound token must not learn, from a 403, which scopes it carries.
+  checkProofOfPossession,
+  checkScopes,
+];
 
 export function checkAfterSignature(
   token: SignedToken,
   nowMs: number,
   context: VerifyContext | undefined,
   policy: AfterSignaturePolicy,
+  accessToken: string,
 ): void {
-  for (const check of checksAfterSignature) check(token, nowMs, context, policy);
+  for (const check of checksAfterSignature) check(token, nowMs, context, policy, accessToken);
 }

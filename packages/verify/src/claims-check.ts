@@ -37,7 +37,8 @@ function isAudience(value: unknown): value is string | string[] {
  * Checks that the claims have the shape of an access token (RFC 9068 §2.2) and were meant for
  * this verifier (exact `iss`, `aud` contains ours). These results cannot change for a given
  * token, but they are cheap and run on every call anyway so a cached token is judged exactly as
- * a fresh one.
+ * a fresh one. A `cnf` (sender constraint) is judged after the signature, on every verify, with
+ * the request's proof (dpop/token-binding.ts).
  */
 export function checkClaimShapes(
   claims: Record<string, unknown>,
@@ -65,8 +66,6 @@ export function checkClaimShapes(
   ) {
     reject('audience_mismatch');
   }
-  // A sender-constrained token must come with its proof; presented as a bare bearer it is refused.
-  if (claims.cnf !== undefined) reject('proof_required');
   return claims as AccessTokenClaims;
 }
 

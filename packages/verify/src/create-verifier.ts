@@ -13,6 +13,9 @@ import {
 } from './after-signature.ts';
 import { type ClaimsPolicy, checkClaimShapes } from './claims-check.ts';
 import { decodeJsonObject, splitCompact } from './compact.ts';
+import { DpopNonceRequiredError } from './dpop/nonce-error.ts';
+import { DpopNonceRejection, DpopRejection } from './dpop/reasons.ts';
+import { registerVerifierDpop } from './dpop/verifier-options.ts';
 import { checkHeader, type HeaderPolicy } from './header-check.ts';
 import type { KeyResolver } from './key-resolver.ts';
 import { createLocalKeySet } from './local-key-set.ts';
@@ -115,6 +118,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     claims: claimsPolicy,
     revocations,
     requiredScopes: resolved.requiredScopes,
+    dpop: resolved.dpop,
   };
 
   /**
@@ -153,6 +157,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
       resolved.onReject({ reason: error.reason });
       throw new InsufficientScopeError(error.required);
     }
+    if (error instanceof DpopRejection) {
+      resolved.onReject({ reason: error.reason, dpop: error.dpopReason });
+      // Only a proof that passed every other check gets here: the client may retry with it.
+      if (error instanceof DpopNonceRejection) throw new DpopNonceRequiredError(error.nonce);
+      throw new InvalidTokenError();
+    }
     // Anything unexpected is refused like any bad token: a distinct answer would be an oracle.
     resolved.onReject(
       error instanceof Rejection ? { reason: error.reason } : { reason: 'internal_error', error },
@@ -175,7 +185,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const cached = cache.get(token, nowMs) as CachedToken | undefined;
     if (cached === undefined) return undefined;
     try {
-      checkAfterSignature(cached.result, nowMs, context, afterSignature);
+      checkAfterSignature(cached.result, nowMs, context, afterSignature, token);
     } catch (error) {
       refuse(error);
     }
@@ -194,7 +204,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const entry = signed instanceof Promise ? await signed : signed;
       if (revocations !== undefined && !revocations.loaded) await revocations.firstLoad;
       // The key lookup or the first load may have waited on the network: judge as of now.
-      checkAfterSignature(entry.result, Date.now(), context, afterSignature);
+      checkAfterSignature(entry.result, Date.now(), context, afterSignature, token);
       return entry.result;
     } catch (error) {
       return refuse(error);
@@ -219,6 +229,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
   };
   cachedPaths.set(verifier, verifyCached);
+  registerVerifierDpop(verifier, resolved.dpop);
   return verifier;
 }
 

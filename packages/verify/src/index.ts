@@ -26,6 +26,9 @@ export {
   type DpopReplayCacheOptions,
   verifyDpopProof,
 } from './dpop/index.ts';
+export { DpopNonceRequiredError } from './dpop/nonce-error.ts';
+export type { TokenPresentation } from './dpop/token-binding.ts';
+export type { DpopVerifierOptions } from './dpop/verifier-options.ts';
 export type { JsonWebKeySet } from './key-index.ts';
 export type {
   JwksFetchOptions,

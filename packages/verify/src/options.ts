@@ -13,11 +13,19 @@ import {
   TokenKind,
   withFullySpecifiedNames,
 } from '@writ/core';
+import type { DpopRejectReason } from './dpop/reasons.ts';
+import {
+  type DpopVerifierOptions,
+  type ResolvedDpop,
+  resolveDpopOptions,
+} from './dpop/verifier-options.ts';
 import type { JsonWebKeySet } from './key-index.ts';
 
 /** What `onReject` learns about a refused token. Never the token itself. */
 export interface RejectEvent {
   readonly reason: RejectReason;
+  /** With reason `proof_required`: which DPoP check failed (docs/dpop.md). */
+  readonly dpop?: DpopRejectReason;
   /** Only with reason `internal_error`: what went wrong, for the operator. */
   readonly error?: unknown;
 }
@@ -88,6 +96,11 @@ export interface VerifierOptions {
   readonly onKeySetError?: (error: unknown) => void;
   /** Keep a mirror of the token service's revocation log and refuse revoked tokens. */
   readonly revocations?: RevocationOptions;
+  /**
+   * Accept DPoP-bound tokens (RFC 9449) with their proofs; see docs/dpop.md. Without it a bound
+   * token (`cnf`) is always refused (`proof_required`).
+   */
+  readonly dpop?: DpopVerifierOptions;
 }
 
 export type KeySource =
@@ -120,6 +133,7 @@ export interface ResolvedOptions {
   readonly onReject: (event: RejectEvent) => void;
   readonly onKeySetError: (error: unknown) => void;
   readonly revocations: ResolvedRevocationOptions | undefined;
+  readonly dpop: ResolvedDpop | undefined;
 }
 
 const minimumCooldownSec = 30;
@@ -321,5 +335,6 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     onReject: options.onReject ?? noop,
     onKeySetError: options.onKeySetError ?? noop,
     revocations: resolveRevocations(options.revocations),
+    dpop: resolveDpopOptions(options.dpop),
   };
 }

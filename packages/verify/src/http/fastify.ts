@@ -5,6 +5,7 @@ import {
   type AuthenticationOutcome,
   bearerRequestFrom,
   createAuthenticator,
+  resourceMetadataPath,
   settle,
 } from './authenticate.ts';
 
@@ -58,6 +59,14 @@ const protect: FastifyPluginAsync<WritFastifyOptions> = async (fastify, options)
     fastify.decorateRequest('auth', null as unknown as VerifiedToken);
   }
   fastify.addHook('onRequest', fastifyAuthenticate(verifier, authenticateOptions));
+  const metadata = authenticateOptions.resourceMetadata;
+  if (metadata !== undefined) {
+    // Fastify runs hooks only for routes it knows: this route gives the hook the path, and the
+    // hook answers it with the RFC 9728 document before the handler would run.
+    fastify.get(resourceMetadataPath(metadata.resource), async (_request, reply) =>
+      reply.code(404).send(),
+    );
+  }
 };
 
 /**

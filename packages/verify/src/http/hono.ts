@@ -34,6 +34,10 @@ export function honoAuthenticate(
       authorization: all('authorization'),
       cookie: all('cookie'),
       csrfToken: all('x-csrf-token'),
+      dpop: all('dpop'),
+      // The runtime's own idea of the URL: on Node (@hono/node-server) the Host header and the
+      // connection's TLS, never forwarded headers. Set `publicOrigin` behind a proxy.
+      origin: url.origin,
     });
     if (outcome.ok) {
       c.set('auth', outcome.token);
