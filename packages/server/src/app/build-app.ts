@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { activityRoutes } from '../activity/activity-routes.ts';
 import { adminRoutes } from '../admin/admin-routes.ts';
+import { authorizeRoutes } from '../authorize/authorize-routes.ts';
 import { clientAdminRoutes } from '../clients/client-admin-routes.ts';
 import { registrationRoutes } from '../clients/registration-routes.ts';
 import { wellKnownRoutes } from '../discovery/well-known-routes.ts';
@@ -112,6 +113,7 @@ export async function buildApp(
   );
   await app.register(async (scope) => revocationRoutes(scope, context));
   await app.register(async (scope) => adminRoutes(scope, context));
+  await app.register(async (scope) => authorizeRoutes(scope, context));
   await app.register(async (scope) => clientAdminRoutes(scope, context));
   await app.register(async (scope) => registrationRoutes(scope, context));
   await app.register(async (scope) => tokenRoutes(scope, context));
