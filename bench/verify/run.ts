@@ -50,6 +50,8 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     ms: { type: 'string' },
+    // A comma-separated subset of the algorithms, for quicker runs while working on one.
+    algs: { type: 'string' },
   },
 });
 const quick = args.quick === true;
@@ -494,7 +496,11 @@ console.log(
 );
 
 const importsBeforeSetup = importKeyCalls;
-const fixtures = benchAlgorithms.map(createFixture);
+const selectedAlgorithms: readonly BenchAlgorithm[] =
+  args.algs === undefined
+    ? benchAlgorithms
+    : benchAlgorithms.filter((alg) => (args.algs ?? '').split(',').includes(alg));
+const fixtures = selectedAlgorithms.map(createFixture);
 const contendersByAlg = new Map<BenchAlgorithm, Contender[]>();
 for (const fixture of fixtures) {
   contendersByAlg.set(fixture.alg, await createContenders(fixture));
@@ -679,7 +685,7 @@ const line = (pass: boolean, text: string): void => {
   console.log(`${verdict(pass)}  ${text}`);
 };
 const seqTarget = { EdDSA: 0.85, ES256: 0.85, RS256: 0.8, HS256: 0.6 } as const;
-for (const alg of benchAlgorithms) {
+for (const alg of selectedAlgorithms) {
   const ratio = ratioOf(alg, 'sequential', 'writUncached');
   line(
     ratio >= seqTarget[alg],

@@ -8,8 +8,13 @@ import {
 } from 'node:crypto';
 import type { JwsAlgorithm } from '@writ/core';
 import type { CompactSegments } from './compact.ts';
-import { Rejection, reject } from './rejection.ts';
+import { derFromP1363 } from './ecdsa-der.ts';
+import { reject } from './rejection.ts';
 import { type SignatureParameters, signatureParameters } from './signature-algorithms.ts';
+import { enqueue, shouldBatch } from './signature-dispatch.ts';
+
+// The R‖S → DER re-encoding, here for the modules that have always imported it from here.
+export { derFromP1363 };
 
 /**
  * A key ready to check one algorithm: the `KeyObject` built once when the key set was indexed,
@@ -52,120 +57,12 @@ export function verificationKey(alg: JwsAlgorithm, keyObject: KeyObject): Verifi
   return { alg, parameters, key: keyObject };
 }
 
-/**
- * The DER `ECDSA-Sig-Value` (RFC 3279) for a fixed-width R‖S signature (RFC 7518 §3.4). The input
- * length was checked; the output is the one canonical DER form, so no two inputs map to it.
- */
-export function derFromP1363(signature: Buffer): Buffer {
-  const half = signature.length / 2;
-  const r = derInteger(signature.subarray(0, half));
-  const s = derInteger(signature.subarray(half));
-  const body = r.length + s.length;
-  // P-521 signatures exceed 127 bytes of content: the length then takes a second byte.
-  const header = body < 0x80 ? [0x30, body] : [0x30, 0x81, body];
-  return Buffer.concat([Buffer.from(header), r, s]);
-}
-
-function derInteger(bytes: Buffer): Buffer {
-  let start = 0;
-  while (start < bytes.length - 1 && bytes[start] === 0) start++;
-  const value = bytes.subarray(start);
-  // A set high bit would read as negative: DER prefixes a zero byte.
-  const pad = (value[0] ?? 0) & 0x80 ? 1 : 0;
-  const out = Buffer.allocUnsafe(2 + pad + value.length);
-  out[0] = 0x02;
-  out[1] = pad + value.length;
-  if (pad === 1) out[2] = 0;
-  value.copy(out, 2 + pad);
-  return out;
-}
-
-// When to leave the main thread. A synchronous verify is the cheapest in CPU and latency, but it
-// holds the event loop while it runs, and the second core idles. The threadpool form costs more
-// CPU in all (job set-up, a thread wake-up, a callback) and adds latency, but lets the other core
-// work. So:
-// - While nothing is on the threadpool, verify synchronously — until many verifies have run
-//   without the event loop getting a turn: then callers have many in flight (a burst of
-//   requests, or loops awaiting their verifies), and the next goes to the threadpool.
-// - While the threadpool has work, every verify goes there: many are in flight. (Letting the main
-//   thread verify some synchronously meanwhile measured slower: it delays the threadpool's
-//   answers, and the pool's four threads already fill both cores.)
-// - When the threadpool empties, callers are back to one at a time.
-// The state is process-wide on purpose: every verifier shares one event loop and one threadpool.
-// The threshold was measured with bench/verify/run.ts (docs/performance.md).
-
-/**
- * Synchronous verifies allowed between two turns of the event loop while the threadpool is idle,
- * at first. One at a time and many in flight look the same from here until one verify goes to the
- * threadpool: if others start while it is there, many are in flight; if none do, the caller is
- * alone, and the allowance doubles so that such a probe costs it less and less.
- */
-const initialSynchronousPerTurn = 16;
-const maxSynchronousPerTurn = 128;
-let synchronousPerTurn = initialSynchronousPerTurn;
-
-/** Synchronous verifies since the event loop last turned (its check phase). */
-let synchronousSinceTurn = 0;
-/** Verifies handed to the threadpool and not yet answered: the in-flight counter. */
-let onThreadpool = 0;
-/** Verifies that started while the threadpool had work, since it was last idle. */
-let startedMeanwhile = 0;
-let turnWatch: NodeJS.Immediate | undefined;
-
-const loopTurned = (): void => {
-  synchronousSinceTurn = 0;
-  turnWatch = undefined;
-};
-
-function chooseThreadpool(): boolean {
-  if (onThreadpool > 0) {
-    startedMeanwhile++;
-    return true;
-  }
-  if (synchronousSinceTurn >= synchronousPerTurn) return true;
-  if (turnWatch === undefined) {
-    // Unref'd: watching for the loop's next turn must not keep a process alive.
-    turnWatch = setImmediate(loopTurned).unref();
-  }
-  synchronousSinceTurn++;
-  return false;
-}
-
-function answered(): void {
-  onThreadpool--;
-  if (onThreadpool > 0) return;
-  // The threadpool is idle again: was anyone else verifying meanwhile?
-  synchronousPerTurn =
-    startedMeanwhile === 0
-      ? Math.min(synchronousPerTurn * 2, maxSynchronousPerTurn)
-      : initialSynchronousPerTurn;
-  startedMeanwhile = 0;
-  synchronousSinceTurn = 0;
-}
-
-/** Signatures checked by this process so far, synchronously or not. */
+/** Signatures checked by this process so far, wherever they were checked. */
 let signaturesChecked = 0;
 
 /** What the signature step has done so far in this process (for tests and the benchmark). */
-export function signatureStats(): { readonly checked: number; readonly onThreadpool: number } {
-  return { checked: signaturesChecked, onThreadpool };
-}
-
-function verifyOnThreadpool(
-  digest: string | null,
-  input: Buffer,
-  key: VerificationKey['key'],
-  signature: Buffer,
-): Promise<void> {
-  onThreadpool++;
-  return new Promise((resolve, fail) => {
-    cryptoVerify(digest, input, key, signature, (error, valid) => {
-      answered();
-      // A key or signature node:crypto cannot use is a failed verification, as in jose.
-      if (error === null && valid) resolve();
-      else fail(new Rejection('bad_signature'));
-    });
-  });
+export function signatureStats(): { readonly checked: number } {
+  return { checked: signaturesChecked };
 }
 
 function hmacMatches(
@@ -184,34 +81,39 @@ function hmacMatches(
 /**
  * Checks the signature over the segments already split and checked to be canonical base64url:
  * the signing input is `header.payload` as ASCII bytes (RFC 7515 §5.2). Returns nothing when the
- * signature is good, a promise when the check went to the threadpool; refuses with
- * `bad_signature` otherwise.
+ * signature is good, a promise when the check was batched (signature-dispatch.ts: many verifies
+ * in flight share the cores with a verify worker); refuses with `bad_signature` otherwise.
  */
 export function verifySignature(
   segments: CompactSegments,
   key: VerificationKey,
 ): void | Promise<void> {
-  const input = Buffer.from(segments.signingInput, 'latin1');
   const { parameters } = key;
   signaturesChecked++;
   if (parameters.family === 'hmac') {
+    // A few µs on the main thread: never worth a hand-off.
+    const input = Buffer.from(segments.signingInput, 'latin1');
     const mac = Buffer.from(segments.signature, 'base64url');
     if (!hmacMatches(parameters, key.key, input, mac)) reject('bad_signature');
     return;
   }
-  let signature: Buffer = Buffer.from(segments.signature, 'base64url');
-  if (parameters.family === 'ecdsa') {
-    if (signature.length !== parameters.signatureBytes) reject('bad_signature');
-    signature = derFromP1363(signature);
+  const encoded = segments.signature;
+  // Canonical unpadded base64url: its length alone says how many bytes it holds.
+  if (parameters.family === 'ecdsa' && (encoded.length * 3) >> 2 !== parameters.signatureBytes) {
+    reject('bad_signature');
   }
-  if (chooseThreadpool()) {
-    return verifyOnThreadpool(parameters.digest, input, key.key, signature);
+  if (shouldBatch()) {
+    const queued = enqueue(key, segments.signingInput, encoded);
+    if (queued !== undefined) return queued;
   }
+  const input = Buffer.from(segments.signingInput, 'latin1');
+  let signature: Buffer = Buffer.from(encoded, 'base64url');
+  if (parameters.family === 'ecdsa') signature = derFromP1363(signature);
   let valid: boolean;
   try {
     valid = cryptoVerify(parameters.digest, input, key.key, signature);
   } catch {
-    valid = false; // see verifyOnThreadpool
+    valid = false; // a key or signature node:crypto cannot use is a failed verification, as in jose
   }
   if (!valid) reject('bad_signature');
 }

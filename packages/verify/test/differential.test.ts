@@ -19,13 +19,16 @@ import { decodeJsonObject, splitCompact } from '../src/compact.ts';
 import { buildKeyIndex } from '../src/key-index.ts';
 import { createSecretKey } from '../src/secret-key.ts';
 import { type VerificationKey, verifySignature } from '../src/signature.ts';
+import { type DispatchPath, dispatchForTests } from '../src/signature-dispatch.ts';
 import { createHostileKit, hostileCases } from './support/hostile-tokens.ts';
 import { b64, b64json, validClaims } from './support/tokens.ts';
 
 /**
  * The signature step (node:crypto, parameters from signature-algorithms.ts) against jose, the
  * library the ecosystem trusts, with the same key and the algorithm pinned: for every algorithm
- * Writ supports, they must agree on every token — valid ones, the hostile table, mutations.
+ * Writ supports, they must agree on every token — valid ones, the hostile table, mutations —
+ * whichever thread checks it: the main thread (one at a time), the verify worker (many in
+ * flight; here every token is also sent to it alone), or a batch shared by both.
  */
 
 const algorithms: readonly JwsAlgorithm[] = [...AsymmetricAlgorithms, ...SymmetricAlgorithms];
@@ -99,16 +102,38 @@ async function subjectFor(alg: JwsAlgorithm): Promise<Subject> {
 }
 
 /** Our decision: the segments split and canonical, the header's alg the pinned one, the signature good. */
-async function oursAccepts(subject: Subject, token: string): Promise<boolean> {
+async function oursAccepts(
+  subject: Subject,
+  token: string,
+  path: DispatchPath = 'dispatched',
+): Promise<boolean> {
+  let segments: ReturnType<typeof splitCompact>;
   try {
-    const segments = splitCompact(token);
+    segments = splitCompact(token);
     if (decodeJsonObject(segments.header).alg !== subject.alg) return false;
-    await verifySignature(segments, subject.ours);
-    return true;
   } catch {
     return false;
   }
+  // The path stays forced until the check is answered: a batch is flushed on the next turn.
+  dispatchForTests.forcePath(path);
+  try {
+    const checked = verifySignature(segments, subject.ours);
+    // HMAC never leaves the main thread; every other check must have gone where it was sent.
+    const toWorker = path === 'worker' && !isSymmetricAlgorithm(subject.alg);
+    if (path !== 'dispatched' && checked instanceof Promise !== toWorker) {
+      throw new WrongPath(`${subject.alg}: the check did not take the ${path} path`);
+    }
+    await checked;
+    return true;
+  } catch (error) {
+    if (error instanceof WrongPath) throw error;
+    return false;
+  } finally {
+    dispatchForTests.forcePath('dispatched');
+  }
 }
+
+class WrongPath extends Error {}
 
 async function joseAccepts(subject: Subject, token: string): Promise<boolean> {
   try {
@@ -135,13 +160,17 @@ function writIsStricter(token: string): boolean {
 }
 
 async function expectAgreement(subject: Subject, token: string): Promise<void> {
-  const ours = await oursAccepts(subject, token);
-  if (writIsStricter(token)) {
-    expect(ours, `${subject.alg} accepted ${token}`).toBe(false);
-    return;
+  for (const path of ['main thread', 'worker'] as const satisfies readonly DispatchPath[]) {
+    const ours = await oursAccepts(subject, token, path);
+    if (writIsStricter(token)) {
+      expect(ours, `${subject.alg} (${path}) accepted ${token}`).toBe(false);
+      continue;
+    }
+    const jose = await joseAccepts(subject, token);
+    expect(ours, `${subject.alg} (${path}): node:crypto ${ours}, jose ${jose} for ${token}`).toBe(
+      jose,
+    );
   }
-  const jose = await joseAccepts(subject, token);
-  expect(ours, `${subject.alg}: node:crypto ${ours}, jose ${jose} for ${token}`).toBe(jose);
 }
 
 const subjects = new Map<JwsAlgorithm, Subject>();
@@ -166,6 +195,21 @@ describe.each(algorithms)('the node:crypto signature step for %s', (alg) => {
     const kit = await createHostileKit();
     for (const hostile of hostileCases) {
       await expectAgreement(subject(alg), await hostile.make(kit));
+    }
+  });
+
+  it('agrees with jose with many in flight: the hostile table and valid tokens at once, shared by both threads', async () => {
+    const s = subject(alg);
+    const kit = await createHostileKit();
+    const tokens: string[] = [];
+    for (const hostile of hostileCases) tokens.push(await hostile.make(kit), s.valid);
+    // Several rounds, so the batches land on a running worker as well as on the main thread.
+    for (let round = 0; round < 4; round++) {
+      const ours = await Promise.all(tokens.map((token) => oursAccepts(s, token)));
+      const expected = await Promise.all(
+        tokens.map(async (token) => !writIsStricter(token) && (await joseAccepts(s, token))),
+      );
+      expect(ours).toEqual(expected);
     }
   });
 

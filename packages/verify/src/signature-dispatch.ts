@@ -1,0 +1,509 @@
+import { verify as cryptoVerify, KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { derOverhead, writeDerFromP1363 } from './ecdsa-der.ts';
+import { Rejection } from './rejection.ts';
+import type { VerificationKey } from './signature.ts';
+import {
+  type BatchMessage,
+  batchBufferSize,
+  batchBytes,
+  bytesStart,
+  jobFields,
+  jobResult,
+  type KeyMessage,
+  maxJobsPerBatch,
+  tableInts,
+} from './signature-batch.ts';
+
+// When a signature is checked where, and why.
+//
+// A synchronous `crypto.verify` on the main thread is the cheapest in CPU and latency, but it
+// holds the event loop and leaves the second core idle. node:crypto's callback form puts each
+// check on the libuv threadpool: measured on 2 cores, its per-job set-up, thread wake-ups and
+// callbacks cost so much that with 32 in flight it reached only 1.47–1.74× one core. So:
+//
+// - One at a time (the event loop turns between verifies), every check is synchronous.
+// - Once many verifies run without the event loop getting a turn (callers have many in flight),
+//   the next ones are queued into a batch instead, flushed on the loop's next turn (check phase)
+//   or as soon as the batch is full. A flush shares the batch with one verify worker (a
+//   `worker_thread`) through shared memory, in one message, and then the main thread takes jobs
+//   from the same batch itself, synchronously, until none is left: both cores verify, whoever is
+//   free takes the next job (an atomic counter), and neither ever waits for the other. The worker
+//   answers with one message per batch.
+// - While a batch is queued or the worker has jobs, and as long as flushes find more than one
+//   job, verifies keep being batched; a flush that finds one job alone and nothing with the
+//   worker means the caller is back to one at a time.
+// The state is process-wide on purpose: every verifier shares one event loop and the cores.
+
+/** Synchronous verifies between two turns of the event loop before verifies are batched. */
+const synchronousPerTurn = 16;
+
+/**
+ * A batch the worker has not finished after this long is taken as a hung worker: the worker is
+ * stopped and its jobs refused. A batch holds at most ~240 checks of ~0.1 ms.
+ */
+const stallMs = 5_000;
+const firstRestartDelayMs = 100;
+const maxRestartDelayMs = 60_000;
+
+/** Whether a worker may be used at all: one core gains nothing from a second thread. */
+const workerAllowed = availableParallelism() > 1;
+
+/** A job's promise, resolved or rejected by whoever checked it. */
+interface Settlers {
+  readonly resolve: () => void;
+  readonly reject: (reason: unknown) => void;
+}
+
+class Batch {
+  id: number;
+  readonly buffer = new SharedArrayBuffer(batchBufferSize);
+  readonly table = new Int32Array(this.buffer, 0, tableInts);
+  readonly bytes = Buffer.from(this.buffer);
+  jobs = 0;
+  used = bytesStart;
+  settledJobs = 0;
+  postedAtMs = 0;
+  readonly keys: VerificationKey[] = [];
+  readonly settlers: (Settlers | undefined)[] = [];
+
+  constructor(id: number) {
+    this.id = id;
+  }
+}
+
+let nextBatchId = 1;
+/** The batch verifies are being queued into, flushed on the loop's next turn. */
+let open: Batch | undefined;
+let flushScheduled = false;
+/** Batches shared with the worker that it has not answered yet, by id. */
+const outstanding = new Map<number, Batch>();
+/** Set by a flush that found more than one job; cleared by one that found one alone. */
+let batching = false;
+let synchronousSinceTurn = 0;
+let turnWatch: NodeJS.Immediate | undefined;
+
+const loopTurned = (): void => {
+  synchronousSinceTurn = 0;
+  turnWatch = undefined;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Counters (tests and the benchmark)
+
+let checkedHere = 0;
+let checkedByWorker = 0;
+let refusedByWorkerLoss = 0;
+let workerStarts = 0;
+let batchesShared = 0;
+
+/** What the dispatch has done so far in this process. */
+export function dispatchStats(): {
+  readonly checkedOnMainThread: number;
+  readonly checkedByWorker: number;
+  readonly refusedByWorkerLoss: number;
+  readonly workerStarts: number;
+  readonly batchesShared: number;
+  readonly withWorker: number;
+} {
+  let withWorker = 0;
+  for (const batch of outstanding.values()) withWorker += batch.jobs - batch.settledJobs;
+  return {
+    checkedOnMainThread: checkedHere,
+    checkedByWorker,
+    refusedByWorkerLoss,
+    workerStarts,
+    batchesShared,
+    withWorker,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worker
+
+interface RunningWorker {
+  readonly thread: Worker;
+  /** Key ids this worker has been sent. */
+  readonly keysSent: Set<number>;
+  readonly watchdog: NodeJS.Timeout;
+  referenced: boolean;
+}
+
+let worker: RunningWorker | undefined;
+let restartDelayMs = firstRestartDelayMs;
+let nextStartAtMs = 0;
+
+// The worker file sits beside this one, with the same extension: `.ts` in this repository (run
+// by Node's type stripping), `.js` once compiled for publishing.
+const workerUrl = new URL(
+  `./signature-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url,
+);
+
+const keyIds = new WeakMap<VerificationKey, number>();
+let nextKeyId = 1;
+// A key set refreshed from a jwksUri builds new keys: the worker forgets the old ones with them.
+const forgetKey = new FinalizationRegistry<number>((id) => {
+  if (worker === undefined) return;
+  worker.keysSent.delete(id);
+  worker.thread.postMessage({ type: 'forget', id });
+});
+
+function keyIdOf(key: VerificationKey): number {
+  let id = keyIds.get(key);
+  if (id === undefined) {
+    id = nextKeyId++;
+    keyIds.set(key, id);
+    forgetKey.register(key, id);
+  }
+  return id;
+}
+
+function keyMessage(id: number, key: VerificationKey): KeyMessage {
+  const { parameters } = key;
+  const keyObject = key.key instanceof KeyObject ? key.key : (key.key.key as KeyObject);
+  if (parameters.family === 'rsa' && keyObject !== key.key) {
+    const saltLength = parameters.saltLength;
+    return {
+      type: 'key',
+      id,
+      digest: parameters.digest,
+      key: keyObject,
+      padding: parameters.padding,
+      ...(saltLength === undefined ? {} : { saltLength }),
+    };
+  }
+  return { type: 'key', id, digest: parameters.digest, key: keyObject };
+}
+
+/**
+ * The process's Node options the worker takes: only those about how code is loaded (type
+ * stripping, for this repository's `.ts` on Node 22) and profiling. A worker inherits all of them
+ * by default, and some stop it from starting (`--input-type`, which a worker refuses).
+ */
+function workerExecArgv(): string[] {
+  return process.execArgv.filter(
+    (option) =>
+      option.startsWith('--experimental-strip-types') ||
+      option.startsWith('--experimental-transform-types') ||
+      option.startsWith('--cpu-prof'),
+  );
+}
+
+function startWorker(): RunningWorker | undefined {
+  if (!workerAllowed || Date.now() < nextStartAtMs) return undefined;
+  let thread: Worker;
+  try {
+    thread = new Worker(workerUrl, { name: 'writ-verify', execArgv: workerExecArgv() });
+  } catch {
+    workerLost();
+    return undefined;
+  }
+  workerStarts++;
+  // Never keeps a process alive while idle; referenced only while it holds jobs (see share()).
+  thread.unref();
+  const watchdog = setInterval(() => {
+    const oldest = outstanding.values().next().value;
+    if (oldest !== undefined && Date.now() - oldest.postedAtMs > stallMs) void thread.terminate();
+  }, 1_000).unref();
+  const running: RunningWorker = { thread, keysSent: new Set(), watchdog, referenced: false };
+  thread.on('message', (id: number) => {
+    const batch = outstanding.get(id);
+    if (batch !== undefined) workerAnswered(batch);
+    // It works: a later crash starts over from the shortest delay.
+    restartDelayMs = firstRestartDelayMs;
+  });
+  // An uncaught error in the worker is followed by 'exit', handled there; without a listener
+  // the 'error' event would throw on the main thread.
+  thread.on('error', () => {});
+  thread.on('exit', () => {
+    if (worker === running) workerLost();
+  });
+  return running;
+}
+
+/**
+ * The worker is gone (crashed, failed to start, stopped as hung): every job it may have held is
+ * refused — fail closed, never accepted on a result a dead thread may have half written — and a
+ * new worker starts on a later flush, after a delay that doubles while starts keep failing.
+ */
+function workerLost(): void {
+  if (worker !== undefined) clearInterval(worker.watchdog);
+  worker = undefined;
+  nextStartAtMs = Date.now() + restartDelayMs;
+  restartDelayMs = Math.min(restartDelayMs * 2, maxRestartDelayMs);
+  const lost = new Error('verify worker stopped');
+  for (const batch of outstanding.values()) {
+    for (let index = 0; index < batch.jobs; index++) {
+      if (batch.settlers[index] !== undefined) {
+        refusedByWorkerLoss++;
+        settleWith(batch, index, lost);
+      }
+    }
+  }
+  outstanding.clear();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batches
+
+const freeBatches: Batch[] = [];
+const maxFreeBatches = 4;
+
+function takeBatch(): Batch {
+  const reused = freeBatches.pop();
+  const batch = reused ?? new Batch(0);
+  batch.id = nextBatchId++;
+  return batch;
+}
+
+function releaseBatch(batch: Batch): void {
+  if (freeBatches.length >= maxFreeBatches) return;
+  batch.jobs = 0;
+  batch.used = bytesStart;
+  batch.settledJobs = 0;
+  batch.keys.length = 0;
+  batch.settlers.length = 0;
+  Atomics.store(batch.table, 0, 0);
+  batch.table.fill(0, jobFields.first);
+  freeBatches.push(batch);
+}
+
+const badSignature = (): Rejection => new Rejection('bad_signature');
+
+function settleWith(batch: Batch, index: number, outcome: true | Error | Rejection): void {
+  const settlers = batch.settlers[index];
+  if (settlers === undefined) return;
+  batch.settlers[index] = undefined;
+  batch.settledJobs++;
+  if (outcome === true) settlers.resolve();
+  else settlers.reject(outcome);
+}
+
+/** Settles the jobs of the batch the worker has finished so far. */
+function settleFromWorker(batch: Batch): void {
+  if (batch.settledJobs === batch.jobs) return;
+  const { table } = batch;
+  for (let index = 0; index < batch.jobs; index++) {
+    if (batch.settlers[index] === undefined) continue;
+    const result = Atomics.load(table, jobFields.first + index * jobFields.size + jobFields.result);
+    if (result === jobResult.pending) continue;
+    checkedByWorker++;
+    settleWith(batch, index, result === jobResult.valid ? true : badSignature());
+  }
+}
+
+/**
+ * The worker is done with the batch: every job it took has its result, and it will not read the
+ * batch's memory again, which may now be reused.
+ */
+function workerAnswered(batch: Batch): void {
+  settleFromWorker(batch);
+  outstanding.delete(batch.id);
+  // Cannot happen (the main thread finishes what it takes before the worker can answer), but a
+  // job without a result must never be left hanging: refused.
+  if (batch.settledJobs < batch.jobs) {
+    for (let index = 0; index < batch.jobs; index++) settleWith(batch, index, badSignature());
+  }
+  if (outstanding.size === 0 && worker?.referenced === true) {
+    worker.thread.unref();
+    worker.referenced = false;
+  }
+  releaseBatch(batch);
+}
+
+/** Checks one job of the batch here, on the main thread, with the main thread's key. */
+function checkHere(batch: Batch, index: number): void {
+  const { table, bytes } = batch;
+  const at = jobFields.first + index * jobFields.size;
+  const inputAt = table[at + jobFields.inputOffset] ?? 0;
+  const signatureAt = table[at + jobFields.signatureOffset] ?? 0;
+  const key = batch.keys[index];
+  let valid = false;
+  if (key !== undefined) {
+    try {
+      valid = cryptoVerify(
+        key.parameters.digest,
+        bytes.subarray(inputAt, inputAt + (table[at + jobFields.inputLength] ?? 0)),
+        key.key,
+        bytes.subarray(signatureAt, signatureAt + (table[at + jobFields.signatureLength] ?? 0)),
+      );
+    } catch {
+      valid = false; // a key or signature node:crypto cannot use is a failed verification
+    }
+  }
+  checkedHere++;
+  Atomics.store(table, at + jobFields.result, valid ? jobResult.valid : jobResult.invalid);
+  settleWith(batch, index, valid ? true : badSignature());
+}
+
+/** Takes jobs from the batch until none is left (the worker takes from the same counter). */
+function checkUntilEmpty(batch: Batch): void {
+  for (;;) {
+    const index = Atomics.add(batch.table, 0, 1);
+    if (index >= batch.jobs) return;
+    checkHere(batch, index);
+  }
+}
+
+/**
+ * Tests only: where every check goes, so the differential test can hold each path to jose's
+ * answers. `worker`: batched and left to the worker, one at a time included; `main thread`:
+ * synchronous, many in flight included; `dispatched`: as decided above.
+ */
+export type DispatchPath = 'dispatched' | 'worker' | 'main thread';
+let forcedPath: DispatchPath = 'dispatched';
+
+function share(batch: Batch, running: RunningWorker): void {
+  for (let index = 0; index < batch.jobs; index++) {
+    const key = batch.keys[index];
+    if (key === undefined) continue;
+    const id = keyIdOf(key);
+    batch.table[jobFields.first + index * jobFields.size + jobFields.keyId] = id;
+    if (!running.keysSent.has(id)) {
+      running.keysSent.add(id);
+      running.thread.postMessage(keyMessage(id, key));
+    }
+  }
+  const message: BatchMessage = {
+    type: 'batch',
+    id: batch.id,
+    buffer: batch.buffer,
+    jobs: batch.jobs,
+    tableInts,
+  };
+  batch.postedAtMs = Date.now();
+  batchesShared++;
+  outstanding.set(batch.id, batch);
+  if (!running.referenced) {
+    // Jobs with the worker: their callers are waiting, so the process must stay alive.
+    running.thread.ref();
+    running.referenced = true;
+  }
+  running.thread.postMessage(message);
+}
+
+function flush(batch: Batch): void {
+  if (open === batch) open = undefined;
+  const shared = batch.jobs > 1 || forcedPath === 'worker';
+  if (shared) {
+    if (batch.jobs > 1) batching = true;
+    worker ??= startWorker();
+    if (worker !== undefined) share(batch, worker);
+  } else if (outstanding.size === 0) {
+    // One job alone and nothing with the worker: the caller is back to one at a time.
+    batching = false;
+    synchronousSinceTurn = 0;
+  }
+  const withWorker = outstanding.has(batch.id);
+  if (!(forcedPath === 'worker' && withWorker)) checkUntilEmpty(batch);
+  // Jobs the worker finished meanwhile are settled now; the batch itself waits for its answer.
+  if (withWorker) settleFromWorker(batch);
+  else releaseBatch(batch);
+}
+
+const flushOpen = (): void => {
+  flushScheduled = false;
+  if (open !== undefined) flush(open);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+
+/**
+ * Whether the next check should be batched rather than done synchronously now. Counts the
+ * synchronous ones: call it once per check, and check synchronously when it says no.
+ */
+export function shouldBatch(): boolean {
+  if (forcedPath !== 'dispatched') return forcedPath === 'worker';
+  if (batching || open !== undefined || outstanding.size > 0) return true;
+  if (synchronousSinceTurn >= synchronousPerTurn) return true;
+  if (turnWatch === undefined) {
+    // Unref'd: watching for the loop's next turn must not keep a process alive.
+    turnWatch = setImmediate(loopTurned).unref();
+  }
+  synchronousSinceTurn++;
+  return false;
+}
+
+let settlersOut: Settlers | undefined;
+// One executor for every job's promise: no closure allocated per check.
+const capture = (resolve: () => void, reject: (reason: unknown) => void): void => {
+  settlersOut = { resolve, reject };
+};
+
+/** R‖S of the widest ECDSA signature (P-521), decoded here before its DER form is written. */
+const rawSignature = Buffer.allocUnsafe(132);
+
+/**
+ * Queues one check of `encodedSignature` (canonical base64url; for ECDSA checked to be R‖S of the
+ * row's width) over `signingInput` (ASCII, already checked), written into the batch's memory:
+ * the signature decoded, and for ECDSA re-encoded as DER, once, for whichever thread checks it.
+ * The promise resolves when the signature is good and rejects with `bad_signature` otherwise.
+ * `undefined` when the job cannot be batched (too large): check it synchronously instead.
+ */
+export function enqueue(
+  key: VerificationKey,
+  signingInput: string,
+  encodedSignature: string,
+): Promise<void> | undefined {
+  const ecdsa = key.parameters.family === 'ecdsa';
+  const signatureBytes = ((encodedSignature.length * 3) >> 2) + (ecdsa ? derOverhead : 0);
+  if (ecdsa && signatureBytes > rawSignature.length + derOverhead) return undefined;
+  const needed = signingInput.length + signatureBytes;
+  if (needed > batchBytes) return undefined;
+  let batch = open;
+  if (
+    batch !== undefined &&
+    (batch.jobs >= maxJobsPerBatch || batch.used + needed > batchBufferSize)
+  ) {
+    // Full: flush it now (the main thread takes part), so a burst stays bounded in memory.
+    flush(batch);
+    batch = undefined;
+  }
+  if (batch === undefined) {
+    batch = takeBatch();
+    open = batch;
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushOpen);
+    }
+  }
+  const index = batch.jobs++;
+  const at = jobFields.first + index * jobFields.size;
+  const { table, bytes } = batch;
+  const inputAt = batch.used;
+  const inputLength = bytes.write(signingInput, inputAt, 'latin1');
+  const signatureAt = inputAt + inputLength;
+  const signatureLength = ecdsa
+    ? writeDerFromP1363(
+        rawSignature.subarray(0, rawSignature.write(encodedSignature, 0, 'base64url')),
+        bytes,
+        signatureAt,
+      )
+    : bytes.write(encodedSignature, signatureAt, 'base64url');
+  batch.used = signatureAt + signatureLength;
+  table[at + jobFields.inputOffset] = inputAt;
+  table[at + jobFields.inputLength] = inputLength;
+  table[at + jobFields.signatureOffset] = signatureAt;
+  table[at + jobFields.signatureLength] = signatureLength;
+  batch.keys[index] = key;
+  const promise = new Promise<void>(capture);
+  batch.settlers[index] = settlersOut;
+  settlersOut = undefined;
+  return promise;
+}
+
+/** Tests only: the running worker (to stop it as a crash would), and the switch above. */
+export const dispatchForTests = {
+  worker: (): Worker | undefined => worker?.thread,
+  forcePath(path: DispatchPath): void {
+    forcedPath = path;
+  },
+  /** Lets a test restart the worker at once after stopping it. */
+  allowRestartNow(): void {
+    nextStartAtMs = 0;
+    restartDelayMs = firstRestartDelayMs;
+  },
+};
