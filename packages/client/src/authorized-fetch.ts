@@ -1,4 +1,5 @@
 import { abortable } from './abortable.ts';
+import type { DpopProver } from './dpop/create-dpop-prover.ts';
 import { isWritClientError } from './errors.ts';
 import type { FetchLike } from './options.ts';
 import { type OutgoingRequest, prepareRequest } from './outgoing-request.ts';
@@ -14,6 +15,8 @@ export interface AuthorizedFetchDeps<S extends SessionTiming> {
   readonly fetch: FetchLike;
   readonly transport: SessionTransport<S>;
   readonly keeper: SessionKeeper<S>;
+  /** The DPoP prover, when the client has one. */
+  readonly dpop: (() => Promise<DpopProver>) | undefined;
 }
 
 /**
@@ -29,6 +32,17 @@ export function createAuthorizedFetch<S extends SessionTiming>(
   const trusted = (url: URL) => deps.allowedOrigins.has(url.origin);
 
   /**
+   * A DPoP-bound session's proof for this one request (method and URL of this hop, hash of the
+   * token): a new one for every request, retry and redirect hop, since each is single-use.
+   */
+  const addProof = async (headers: Headers, method: string, url: string, session: S) => {
+    const bound = transport.dpopBoundToken(session);
+    if (bound === undefined || deps.dpop === undefined) return;
+    const prover = await deps.dpop();
+    headers.set('dpop', await prover.proof({ method, url, accessToken: bound }));
+  };
+
+  /**
    * Sends `request` with `session`'s credentials. When the client added a header (Authorization,
    * X-CSRF-Token) and the caller left redirects to `fetch`, the client follows them itself, and
    * only while they stay on origins the credentials may go to: a redirect anywhere else is
@@ -41,6 +55,7 @@ export function createAuthorizedFetch<S extends SessionTiming>(
       transport.credentials === undefined ? {} : { credentials: transport.credentials };
     const firstHeaders = new Headers(request.headers);
     transport.authorize(session, firstHeaders, request.method);
+    await addProof(firstHeaders, request.method, request.url, session);
     const addedHeaders = [...firstHeaders].some(
       ([name, value]) => request.headers.get(name) !== value,
     );
@@ -76,6 +91,7 @@ export function createAuthorizedFetch<S extends SessionTiming>(
       method = hop.method;
       const headers = new Headers(callerHeaders);
       transport.authorize(session, headers, method);
+      await addProof(headers, method, url, session);
       response = await deps.fetch(url, {
         ...request.init,
         method,
@@ -87,6 +103,20 @@ export function createAuthorizedFetch<S extends SessionTiming>(
       });
     }
     return response;
+  };
+
+  /**
+   * `send`, and once more with a new proof when the resource server asks for its DPoP nonce
+   * (RFC 9449 §9): the nonce is not known until the first answer, so this is no failure.
+   */
+  const sendWithNonce = async (request: OutgoingRequest, session: S): Promise<Response> => {
+    const response = await send(request, session);
+    if (deps.dpop === undefined || transport.dpopBoundToken(session) === undefined) return response;
+    const prover = await deps.dpop();
+    const answeredBy = response.url === '' ? request.url : response.url;
+    if (!(await prover.takeNonce(answeredBy, response)) || !request.replayable) return response;
+    await discard(response);
+    return send(request, session);
   };
 
   /** The session to retry with after a 401, or undefined to hand the 401 to the caller. */
@@ -123,14 +153,14 @@ export function createAuthorizedFetch<S extends SessionTiming>(
   return async (input, init = {}) => {
     const request = prepareRequest(input, init, deps.issuer, deps.allowedOrigins);
     const session = await abortable(keeper.fresh(), request.signal);
-    const first = await send(request, session);
+    const first = await sendWithNonce(request, session);
     if (!(await credentialsStale(first))) return first;
     // Refresh even when the request cannot be replayed, so the next one goes out with a good
     // session (or the app learns the session has ended).
     const renewed = await retrySession(request, session);
     if (renewed === undefined || renewed === session || !request.replayable) return first;
     await discard(first);
-    const second = await send(request, renewed);
+    const second = await sendWithNonce(request, renewed);
     if (second.status === 401) keeper.markRefusedWhileFresh(renewed);
     return second;
   };

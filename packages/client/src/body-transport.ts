@@ -6,6 +6,7 @@ import type { StoredSession, TokenStore } from './token-store.ts';
 
 /** Body mode: the client itself holds both tokens (in memory, or in the app's `TokenStore`). */
 export interface BodySession extends SessionTiming {
+  readonly tokenType: 'Bearer' | 'DPoP';
   readonly accessToken: string;
   readonly refreshToken: string;
 }
@@ -23,8 +24,9 @@ async function storeCall<T>(call: () => T | Promise<T>): Promise<T> {
 
 function isStoredSession(value: unknown): value is StoredSession {
   if (typeof value !== 'object' || value === null) return false;
-  const { accessToken, refreshToken, expiresAt } = value as Record<string, unknown>;
+  const { accessToken, refreshToken, expiresAt, tokenType } = value as Record<string, unknown>;
   return (
+    (tokenType === undefined || tokenType === 'Bearer' || tokenType === 'DPoP') &&
     typeof accessToken === 'string' &&
     accessToken !== '' &&
     typeof refreshToken === 'string' &&
@@ -37,6 +39,7 @@ function isStoredSession(value: unknown): value is StoredSession {
 export function bodyTransport(
   store: TokenStore | undefined,
   leewaySec: number,
+  dpop: boolean,
 ): SessionTransport<BodySession> {
   return {
     mode: 'body',
@@ -55,15 +58,19 @@ export function bodyTransport(
           },
     readGrant(answer, receivedAt) {
       const grant = readBodyGrant(answer);
+      // A bound token cannot be used without the key: a client without DPoP cannot take one.
+      if (grant.tokenType === 'DPoP' && !dpop) throw new WritClientError('invalid_response');
       return {
+        tokenType: grant.tokenType,
         accessToken: grant.accessToken,
         refreshToken: grant.refreshToken,
         ...scheduleFrom(receivedAt, grant.expiresInSec, leewaySec),
       };
     },
     authorize(session, headers) {
-      headers.set('authorization', `Bearer ${session.accessToken}`);
+      headers.set('authorization', `${session.tokenType} ${session.accessToken}`);
     },
+    dpopBoundToken: (session) => (session.tokenType === 'DPoP' ? session.accessToken : undefined),
     persists: store !== undefined,
     async load() {
       if (store === undefined) return undefined;
@@ -71,6 +78,7 @@ export function bodyTransport(
       if (saved === undefined || saved === null) return undefined;
       if (!isStoredSession(saved)) throw new WritClientError('token_store_failed');
       return {
+        tokenType: saved.tokenType ?? 'Bearer',
         accessToken: saved.accessToken,
         refreshToken: saved.refreshToken,
         ...scheduleUntil(saved.expiresAt, leewaySec),
@@ -78,8 +86,14 @@ export function bodyTransport(
     },
     async save(session) {
       if (store === undefined) return;
-      const { accessToken, refreshToken, expiresAt } = session;
-      await storeCall(() => store.save({ accessToken, refreshToken, expiresAt }));
+      const { accessToken, refreshToken, expiresAt, tokenType } = session;
+      await storeCall(() =>
+        store.save(
+          tokenType === 'DPoP'
+            ? { accessToken, refreshToken, expiresAt, tokenType }
+            : { accessToken, refreshToken, expiresAt },
+        ),
+      );
     },
     async clear() {
       if (store !== undefined) await storeCall(() => store.clear());

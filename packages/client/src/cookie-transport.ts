@@ -40,6 +40,7 @@ export function cookieTransport(
     authorize(session, headers, method) {
       if (!safeMethods.has(method)) headers.set('x-csrf-token', session.csrfToken);
     },
+    dpopBoundToken: () => undefined,
     // The CSRF value is recovered by refreshing (the service answers every refresh with it), so
     // it never needs to be stored where a page script could read it.
     persists: false,

@@ -38,10 +38,27 @@ async function redirectError(response: Response): Promise<WritClientError> {
 }
 
 function serviceCaller(options: ResolvedOptions, credentials: RequestCredentials | undefined) {
-  const call: ServiceCall = async (path, init) => {
-    let response: Response;
+  /**
+   * With DPoP, each call carries a proof for it (RFC 9449 §5), so the service can bind the tokens
+   * it answers with to the client's key; and when the service asks for its nonce first
+   * (`use_dpop_nonce`), the call is signed again with it and sent once more.
+   */
+  const send = async (url: string, init: RequestInit): Promise<Response> => {
+    if (options.dpop === undefined) return sendOnce(url, init);
+    const prover = await options.dpop();
+    const signed = async () => {
+      const headers = new Headers(init.headers);
+      headers.set('dpop', await prover.proof({ method: init.method ?? 'GET', url }));
+      return sendOnce(url, { ...init, headers });
+    };
+    const response = await signed();
+    if (!(await prover.takeNonce(url, response))) return response;
+    await discard(response);
+    return signed();
+  };
+  const sendOnce = async (url: string, init: RequestInit): Promise<Response> => {
     try {
-      response = await options.fetch(`${options.issuer}${path}`, {
+      return await options.fetch(url, {
         ...init,
         ...(credentials === undefined ? {} : { credentials }),
         // A redirect would carry the password or refresh token in the body to wherever it
@@ -53,6 +70,9 @@ function serviceCaller(options: ResolvedOptions, credentials: RequestCredentials
       // The platform's error may name the request; ours names nothing.
       throw new WritClientError('network_error');
     }
+  };
+  const call: ServiceCall = async (path, init) => {
+    const response = await send(`${options.issuer}${path}`, init);
     if (isRedirect(response)) throw await redirectError(response);
     return response;
   };
@@ -71,6 +91,7 @@ function buildClient<S extends SessionTiming>(
     fetch: options.fetch,
     transport,
     keeper,
+    dpop: options.dpop,
   });
 
   async function signIn(email: string, password: string): Promise<void> {
@@ -173,6 +194,6 @@ export function createWritClient(options: WritClientOptions): WritClient {
   }
   return buildClient<BodySession>(
     resolved,
-    bodyTransport(resolved.tokenStore, resolved.refreshLeewaySec),
+    bodyTransport(resolved.tokenStore, resolved.refreshLeewaySec, resolved.dpop !== undefined),
   );
 }

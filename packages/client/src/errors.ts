@@ -31,7 +31,12 @@ export type WritClientErrorCode =
    */
   | 'unexpected_redirect'
   /** The `tokenStore` failed to load, save or clear. */
-  | 'token_store_failed';
+  | 'token_store_failed'
+  /**
+   * DPoP was asked for but this platform cannot make or keep the key (no WebCrypto — browsers
+   * have it only on https and localhost — or no IndexedDB when it was asked for).
+   */
+  | 'dpop_unavailable';
 
 const messages: Readonly<Record<WritClientErrorCode, string>> = {
   invalid_configuration: 'invalid client configuration',
@@ -47,6 +52,7 @@ const messages: Readonly<Record<WritClientErrorCode, string>> = {
   unexpected_redirect:
     'the token service answered with a redirect, which the client does not follow',
   token_store_failed: 'the token store failed',
+  dpop_unavailable: 'DPoP keys are not available on this platform',
 };
 
 export interface WritClientErrorDetails {

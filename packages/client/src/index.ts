@@ -1,5 +1,13 @@
 export { createWritClient, type WritClient } from './create-writ-client.ts';
 export {
+  createDpopProver,
+  type DpopProofRequest,
+  type DpopProver,
+  type DpopProverOptions,
+} from './dpop/create-dpop-prover.ts';
+export type { DpopAlgorithm } from './dpop/dpop-key.ts';
+export type { DpopKeyStorage } from './dpop/key-storage.ts';
+export {
   WritClientError,
   type WritClientErrorCode,
   type WritClientErrorDetails,

@@ -1,3 +1,4 @@
+import { createDpopProver, type DpopProver } from './dpop/create-dpop-prover.ts';
 import { WritClientError } from './errors.ts';
 import type { TokenStore } from './token-store.ts';
 
@@ -40,6 +41,14 @@ export interface WritClientOptions {
    * receives a token or the CSRF value.
    */
   readonly allowedOrigins?: readonly string[];
+  /**
+   * Body mode only: prove possession of a key with every request (RFC 9449 DPoP), so a stolen
+   * token is useless without it. `true` makes (or, in a browser, reloads from IndexedDB) a
+   * non-extractable key named after the issuer; or pass a prover of your own. Sign-in and refresh
+   * carry a proof; a session the service bound to the key (`token_type: DPoP`) is sent as
+   * `Authorization: DPoP` with a proof per request. See docs/dpop.md.
+   */
+  readonly dpop?: boolean | DpopProver;
 }
 
 export interface ResolvedOptions {
@@ -51,6 +60,33 @@ export interface ResolvedOptions {
   readonly onSessionEnded: (reason: SessionEndReason) => void;
   readonly tokenStore: TokenStore | undefined;
   readonly allowedOrigins: ReadonlySet<string>;
+  /** The DPoP prover, made on first use; undefined without DPoP. */
+  readonly dpop: (() => Promise<DpopProver>) | undefined;
+}
+
+function resolveDpop(value: unknown, mode: ClientMode, issuer: string): ResolvedOptions['dpop'] {
+  if (value === undefined || value === false) return undefined;
+  if (mode !== 'body') {
+    fail(
+      'dpop is for body mode: in cookie mode the tokens travel in cookies, which carry no proof',
+    );
+  }
+  if (value !== true) {
+    const given = value as Partial<DpopProver> | null;
+    if (typeof given !== 'object' || given === null || typeof given.proof !== 'function') {
+      fail('dpop must be true or a DPoP prover (createDpopProver)');
+    }
+    const prover = Promise.resolve(given as DpopProver);
+    return () => prover;
+  }
+  let prover: Promise<DpopProver> | undefined;
+  return () => {
+    prover ??= createDpopProver({ name: `writ-client ${issuer}` }).catch((error: unknown) => {
+      prover = undefined; // a later request may try again
+      throw error;
+    });
+    return prover;
+  };
 }
 
 const leewayBoundsSec = { min: 5, max: 300, fallback: 30 } as const;
@@ -157,5 +193,6 @@ export function resolveOptions(options: WritClientOptions): ResolvedOptions {
     },
     tokenStore: store,
     allowedOrigins,
+    dpop: resolveDpop(options.dpop, options.mode, issuer.href.replace(/\/$/, '')),
   };
 }

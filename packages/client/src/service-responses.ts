@@ -3,6 +3,8 @@ import { WritClientError } from './errors.ts';
 
 /** A body-mode answer of `/auth/sign-in` or `/auth/refresh`. */
 export interface BodyGrant {
+  /** `DPoP` when the service bound the token to the client's DPoP key. */
+  readonly tokenType: 'Bearer' | 'DPoP';
   readonly accessToken: string;
   readonly refreshToken: string;
   readonly expiresInSec: number;
@@ -51,8 +53,10 @@ function expiresIn(json: unknown): number {
 
 export function readBodyGrant(json: unknown): BodyGrant {
   const tokenType = field(json, 'token_type');
-  if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') invalid();
+  const scheme = typeof tokenType === 'string' ? tokenType.toLowerCase() : undefined;
+  if (scheme !== 'bearer' && scheme !== 'dpop') invalid();
   return {
+    tokenType: scheme === 'dpop' ? 'DPoP' : 'Bearer',
     accessToken: secret(json, 'access_token', token68),
     refreshToken: secret(json, 'refresh_token', visibleAscii),
     expiresInSec: expiresIn(json),

@@ -29,6 +29,8 @@ export interface SessionTransport<S extends SessionTiming> {
   readGrant(json: unknown, receivedAt: number): S;
   /** Adds the session's credentials to an outgoing request. */
   authorize(session: S, headers: Headers, method: string): void;
+  /** The access token, when the session's token is DPoP-bound and every request needs a proof. */
+  dpopBoundToken(session: S): string | undefined;
   /** Whether a saved session may exist to `load`. */
   readonly persists: boolean;
   load(): Promise<S | undefined>;

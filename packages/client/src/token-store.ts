@@ -6,6 +6,8 @@ export interface StoredSession {
   readonly accessToken: string;
   readonly refreshToken: string;
   readonly expiresAt: number;
+  /** `DPoP` for a token bound to the client's DPoP key; absent means `Bearer`. */
+  readonly tokenType?: 'Bearer' | 'DPoP';
 }
 
 /**
