@@ -15,6 +15,10 @@ export const TokenKind = {
    * another kind (`at+jwt`, `logout+jwt`, …) refuses an ID token (docs/oauth/authorize.md).
    */
   idToken: 'JWT',
+  /** OpenID Connect Back-Channel Logout 1.0 logout token, POSTed to a relying party. */
+  logout: 'logout+jwt',
+  /** RFC 9701 signed introspection response, addressed to the introspecting client. */
+  introspectionResponse: 'token-introspection+jwt',
 } as const;
 
 export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];

@@ -13,3 +13,5 @@ export {
 export { cookieValues, defaultAccessCookieName } from './http/cookies.ts';
 export { csrfClaimFor } from './http/csrf.ts';
 export { BodyTooLargeError, readCapped } from './read-capped.ts';
+/** The service's introspection evaluates the revocation log exactly as consumers' mirrors do. */
+export { RevocationMirror } from './revocation/mirror.ts';

@@ -1,20 +1,28 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Signer } from '../keys/signer.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
 import { authorizationServerMetadata } from './authorization-server-metadata.ts';
 
-/** Discovery: RFC 8414 metadata and the JWKS consumers verify with. */
+/**
+ * Discovery: one metadata document at both well-known names (RFC 8414 and OpenID Connect
+ * Discovery, so default discovery works in either kind of client library), and the JWKS.
+ */
 export async function wellKnownRoutes(
   app: FastifyInstance,
   context: { readonly config: ServiceConfig; readonly signer: Signer },
 ): Promise<void> {
-  const { issuer } = context.config;
-  app.get('/.well-known/oauth-authorization-server', async (_request, reply) => {
+  const { issuer, dynamicClientRegistration } = context.config;
+  const sendMetadata = async (_request: unknown, reply: FastifyReply): Promise<unknown> =>
     // Built per request: the key ring's algorithms can change while the service runs.
-    return reply
-      .header('cache-control', 'public, max-age=3600')
-      .send(authorizationServerMetadata(issuer, context.signer.algorithms()));
-  });
+    reply.header('cache-control', 'public, max-age=3600').send(
+      authorizationServerMetadata({
+        issuer,
+        algorithms: context.signer.algorithms(),
+        dynamicClientRegistration,
+      }),
+    );
+  app.get('/.well-known/oauth-authorization-server', sendMetadata);
+  app.get('/.well-known/openid-configuration', sendMetadata);
 
   app.get('/.well-known/jwks.json', async (_request, reply) => {
     // Short enough that a rotated-in key is seen well before it signs.

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { AsymmetricAlgorithm } from '@writ/core';
 import {
   createDpopNonces,
   createDpopReplayCache,
@@ -6,6 +7,9 @@ import {
   type DpopReplayCache,
   verifyDpopProof,
 } from '@writ/verify';
+
+/** Proof algorithms the token endpoint accepts (and discovery advertises): what WebCrypto signs with. */
+export const tokenEndpointDpopAlgorithms: readonly AsymmetricAlgorithm[] = ['EdDSA', 'ES256'];
 
 export type TokenEndpointProof =
   | { readonly ok: true; readonly jkt: string | undefined }
@@ -47,6 +51,7 @@ export function createTokenEndpointDpop(options: {
       const result = verifyDpopProof(header, {
         method: 'POST',
         url: options.url,
+        algorithms: tokenEndpointDpopAlgorithms,
         nonce: nonces,
         nowSec: Math.floor(nowMs / 1000),
         replay,

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { authenticateClient } from '../clients/authenticate-client.ts';
 import { originOf } from '../platform/http/origin.ts';
 import { createTokenEndpointDpop } from './dpop-at-token-endpoint.ts';
-import { acceptFormBodies, formParamsOf } from './form-body.ts';
+import { clientOrAnswer, formOrAnswer } from './endpoint-request.ts';
+import { acceptFormBodies } from './form-body.ts';
 import type { OAuthContext } from './oauth-context.ts';
 import { noStoreHeaders, sendOAuthError } from './oauth-errors.ts';
 import { tokenGrants } from './token-grants.ts';
@@ -10,16 +10,12 @@ import { tokenGrants } from './token-grants.ts';
 export const tokenEndpointPath = '/oauth/token';
 
 const text = {
-  notForm: 'The request body must be application/x-www-form-urlencoded.',
-  badForm: 'The request body is malformed or repeats a parameter.',
   noGrantType: 'grant_type is missing.',
   unsupportedGrant: 'The grant type is not supported.',
   unauthorizedGrant: 'The client is not allowed to use this grant type.',
   badProof: 'The DPoP proof is invalid.',
   useNonce: 'Use the DPoP nonce the server provided.',
   proofRequired: 'This client must send a DPoP proof.',
-  invalidClient: 'Client authentication failed.',
-  invalidClientRequest: 'The client authentication is malformed.',
 } as const;
 
 /**
@@ -38,12 +34,8 @@ export async function tokenRoutes(app: FastifyInstance, context: OAuthContext): 
   });
 
   app.post(tokenEndpointPath, async (request, reply) => {
-    const form = formParamsOf(request);
-    if (!form.ok) {
-      const description = form.problem === 'not_a_form' ? text.notForm : text.badForm;
-      return sendOAuthError(reply, 400, 'invalid_request', description);
-    }
-    const { params } = form;
+    const params = formOrAnswer(request, reply);
+    if (params === undefined) return reply;
     const nowMs = context.clock.nowMs();
 
     const proof = dpop.check(request.headers.dpop, nowMs);
@@ -55,25 +47,8 @@ export async function tokenRoutes(app: FastifyInstance, context: OAuthContext): 
         : sendOAuthError(reply, 400, 'invalid_dpop_proof', text.badProof);
     }
 
-    const authenticated = await authenticateClient(
-      context,
-      { headers: request.headers, params },
-      nowMs,
-    );
-    if (!authenticated.ok) {
-      return authenticated.status === 401
-        ? sendOAuthError(
-            reply,
-            401,
-            'invalid_client',
-            text.invalidClient,
-            authenticated.wwwAuthenticate === undefined
-              ? {}
-              : { 'www-authenticate': authenticated.wwwAuthenticate },
-          )
-        : sendOAuthError(reply, 400, authenticated.error, text.invalidClientRequest);
-    }
-    const { client } = authenticated;
+    const client = await clientOrAnswer(context, request, reply, params, nowMs);
+    if (client === undefined) return reply;
 
     const grantType = params.get('grant_type');
     if (grantType === undefined) {

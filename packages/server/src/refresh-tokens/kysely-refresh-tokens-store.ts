@@ -31,6 +31,20 @@ export function kyselyRefreshTokensStore(db: Kysely<RefreshTokensTables>): Refre
         : { status: 'reused', sessionId: known.session_id };
     },
 
+    async find(tokenHash) {
+      const row = await db
+        .selectFrom('refresh_tokens')
+        .select(['session_id', 'used_at'])
+        .where('token_hash', '=', tokenHash)
+        .executeTakeFirst();
+      return (
+        row && {
+          sessionId: row.session_id,
+          usedAt: row.used_at === null ? null : Number(row.used_at),
+        }
+      );
+    },
+
     async deleteOfSessions(sessionIds, limit) {
       if (sessionIds.length === 0) return 0;
       // DELETE has no LIMIT on PostgreSQL (nor on SQLite without a compile option): the bound is

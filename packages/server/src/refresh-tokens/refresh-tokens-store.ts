@@ -4,6 +4,12 @@ export type RefreshConsumption =
   | { readonly status: 'reused'; readonly sessionId: string }
   | { readonly status: 'unknown' };
 
+export interface StoredRefreshToken {
+  readonly sessionId: string;
+  /** Set once the token was rotated: it is spent. */
+  readonly usedAt: number | null;
+}
+
 export interface RefreshTokensStore {
   insert(tokenHash: string, sessionId: string, nowMs: number): Promise<void>;
   /**
@@ -11,6 +17,8 @@ export interface RefreshTokensStore {
    * callers with the same token exactly one sees `rotated`; the others see `reused`.
    */
   consume(tokenHash: string, nowMs: number): Promise<RefreshConsumption>;
+  /** The token of that hash as stored, used or not; a read (introspection, revocation). */
+  find(tokenHash: string): Promise<StoredRefreshToken | undefined>;
   /** Deletes up to `limit` tokens of the given sessions' families; returns how many went. */
   deleteOfSessions(sessionIds: readonly string[], limit: number): Promise<number>;
 }
