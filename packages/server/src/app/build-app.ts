@@ -6,6 +6,8 @@ import { clientAdminRoutes } from '../clients/client-admin-routes.ts';
 import { registrationRoutes } from '../clients/registration-routes.ts';
 import { wellKnownRoutes } from '../discovery/well-known-routes.ts';
 import { healthRoutes } from '../health/health-routes.ts';
+import { introspectionRoutes } from '../oauth/introspection-routes.ts';
+import { revokeRoutes } from '../oauth/revoke-routes.ts';
 import { tokenRoutes } from '../oauth/token-routes.ts';
 import { securityHeadersFor } from '../platform/http/security-headers.ts';
 import { fastifyTrustProxy } from '../platform/http/trust-proxy.ts';
@@ -117,5 +119,7 @@ export async function buildApp(
   await app.register(async (scope) => clientAdminRoutes(scope, context));
   await app.register(async (scope) => registrationRoutes(scope, context));
   await app.register(async (scope) => tokenRoutes(scope, context));
+  await app.register(async (scope) => introspectionRoutes(scope, context));
+  await app.register(async (scope) => revokeRoutes(scope, context));
   return app;
 }
