@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { ApiKeyKind } from '../api-keys/api-key-record.ts';
 import { createApiKey } from '../api-keys/create-api-key.ts';
 import { listApiKeys } from '../api-keys/list-api-keys.ts';
 import { revokeApiKey } from '../api-keys/revoke-api-key.ts';
 import { openServiceDatabase } from '../app/open-service-database.ts';
 import { type RunningService, startService } from '../app/start-service.ts';
+import { parseClientAddArgs } from '../clients/client-cli-options.ts';
+import { clientResponse } from '../clients/client-response.ts';
+import { listClients } from '../clients/list-clients.ts';
+import { registerClient } from '../clients/register-client.ts';
+import { registrationProblems } from '../clients/registration-problems.ts';
 import { systemClock } from '../platform/clock.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
 import { ConfigError, loadConfig } from '../platform/config/load-config.ts';
@@ -24,6 +30,8 @@ export const usage = `usage: writ <command>
   admin-key list             list active admin keys (names and creation dates, never the keys)
   consumer revoke <name>     revoke a consumer key (its open revocation streams end)
   consumer list              list active consumer keys
+  client add <name> [opts]   register an OAuth client (writ client add --help); a secret is printed once
+  client list                list OAuth clients (ids, names, methods, grants; never secrets)
   master-key                 print a new random master key for WRIT_MASTER_KEY
   inspect <token|->          decode and lint a JWT without trusting it (see writ inspect --help)
   gateway --upstream <url> … run a phantom-token gateway in front of an API (writ gateway --help)
@@ -187,6 +195,62 @@ export async function apiKeyRevoke(
     const revoked = await revokeApiKey({ db, clock: systemClock }, kind, name);
     io.stderr(revoked ? `revoked ${kind} key "${name}"` : `no active ${kind} key named "${name}"`);
     return revoked ? 0 : 1;
+  } finally {
+    await close();
+  }
+}
+
+export async function clientAdd(io: CliIo, args: readonly string[]): Promise<number> {
+  const parsed = parseClientAddArgs(args);
+  if (!parsed.ok) {
+    io.stderr(parsed.message);
+    return args.includes('--help') ? 0 : 2;
+  }
+  const body = { ...parsed.body };
+  if (parsed.jwksFile !== undefined) {
+    try {
+      body.jwks = JSON.parse(readFileSync(parsed.jwksFile, 'utf8'));
+    } catch {
+      io.stderr(`error: ${parsed.jwksFile} is not a readable JSON file`);
+      return 1;
+    }
+  }
+  const settings = config(io);
+  if (settings === undefined) return 1;
+  const { db, close } = await openServiceDatabase(settings.databaseUrl);
+  try {
+    const result = await registerClient({ config: settings, db, clock: systemClock }, body, {
+      via: 'admin',
+    });
+    if (!result.ok) {
+      io.stderr(
+        `error: ${result.problem === 'registration_token_used' ? result.problem : registrationProblems[result.problem]}`,
+      );
+      return 1;
+    }
+    if (result.clientSecret !== undefined) {
+      io.stderr('the client secret is shown once: store it in your secret manager');
+    }
+    io.stdout(JSON.stringify(clientResponse(result.client, result.clientSecret), null, 2));
+    return 0;
+  } finally {
+    await close();
+  }
+}
+
+export async function clientList(io: CliIo): Promise<number> {
+  const settings = config(io);
+  if (settings === undefined) return 1;
+  const { db, close } = await openServiceDatabase(settings.databaseUrl);
+  try {
+    for (const client of await listClients({ db })) {
+      const disabled =
+        client.disabledAt === null ? '' : `\tdisabled ${new Date(client.disabledAt).toISOString()}`;
+      io.stdout(
+        `${client.clientId}\t${client.name}\t${client.authMethod}\t${client.grantTypes.join(',')}\tcreated ${new Date(client.createdAt).toISOString()}${disabled}`,
+      );
+    }
+    return 0;
   } finally {
     await close();
   }

@@ -6,6 +6,8 @@ import {
   apiKeyAdd,
   apiKeyList,
   apiKeyRevoke,
+  clientAdd,
+  clientList,
   gateway,
   masterKey,
   start,
@@ -18,7 +20,7 @@ import { type CliIo, processIo } from './io.ts';
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, sub, arg] = argv;
   switch (
-    `${command ?? ''} ${command === 'user' || command === 'admin-key' || command === 'consumer' ? (sub ?? '') : ''}`.trim()
+    `${command ?? ''} ${command === 'user' || command === 'admin-key' || command === 'consumer' || command === 'client' ? (sub ?? '') : ''}`.trim()
   ) {
     case 'start':
       return start(io);
@@ -36,6 +38,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return apiKeyRevoke(io, 'admin', arg);
     case 'admin-key list':
       return apiKeyList(io, 'admin');
+    case 'client add':
+      return clientAdd(io, argv.slice(2));
+    case 'client list':
+      return clientList(io);
     case 'gateway':
       return gateway(argv.slice(1), io);
     case 'master-key':
