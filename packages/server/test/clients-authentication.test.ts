@@ -233,6 +233,12 @@ describe('private_key_jwt (RFC 7523)', () => {
     );
   });
 
+  it('authenticates an assertion addressed to the PAR endpoint (RFC 9126 §2)', async () => {
+    expectIssued(
+      await withAssertion(await assertion({ aud: `${service.context.config.issuer}/oauth/par` })),
+    );
+  });
+
   it('refuses the same assertion a second time', async () => {
     const jwt = await assertion();
     expectIssued(await withAssertion(jwt));

@@ -131,7 +131,8 @@ function audienceIsOurs(aud: JWTPayload['aud'], accepted: readonly string[]): bo
 
 /**
  * RFC 7523 client authentication: a JWT signed with one of the client's registered keys,
- * iss = sub = client_id, aud the issuer or the token endpoint, exp required and at most five
+ * iss = sub = client_id, aud the issuer, the token endpoint (or the PAR endpoint, RFC 9126 §2),
+ * exp required and at most five
  * minutes ahead, a jti used once. The signature is checked (against a decoy key when the client
  * or its key is unknown) before anything about the client decides the answer.
  */
@@ -178,7 +179,9 @@ async function checkAssertion(
     return;
   }
   if (clientKey === undefined || !liveWithMethod(stored, 'private_key_jwt')) return;
-  if (!audienceIsOurs(payload.aud, [issuer, `${issuer}/oauth/token`])) return;
+  // RFC 9126 §2 adds the PAR endpoint to what an assertion may name.
+  if (!audienceIsOurs(payload.aud, [issuer, `${issuer}/oauth/token`, `${issuer}/oauth/par`]))
+    return;
   const exp = payload.exp;
   if (typeof exp !== 'number' || exp > nowSec + maxAssertionLifetimeSec) return;
   if (typeof payload.iat === 'number' && payload.iat > nowSec + Policy.clockToleranceDefaultSec)
