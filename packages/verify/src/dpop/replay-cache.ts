@@ -15,7 +15,7 @@ export interface DpopReplayCache {
    * a live entry forgotten, since forgetting one would let that proof be replayed.
    */
   claim(key: string, expiresAtMs: number, nowMs: number): ReplayClaim;
-  /** Live entries held (for tests and metrics). */
+  /** Entries held (live ones, and expired ones not yet forgotten), for tests and metrics. */
   readonly size: number;
 }
 
@@ -36,10 +36,13 @@ export function createDpopReplayCache(options: DpopReplayCacheOptions = {}): Dpo
   }
   const entries = new Map<string, number>();
 
-  const forgetExpired = (nowMs: number): void => {
+  /** Forgets expired entries from the oldest on, at most `limit` of them. */
+  const forgetExpired = (nowMs: number, limit: number): void => {
+    let forgotten = 0;
     for (const [key, expiresAtMs] of entries) {
-      if (expiresAtMs > nowMs) return;
+      if (expiresAtMs > nowMs || forgotten === limit) return;
       entries.delete(key);
+      forgotten++;
     }
   };
 
@@ -48,8 +51,10 @@ export function createDpopReplayCache(options: DpopReplayCacheOptions = {}): Dpo
       const known = entries.get(key);
       if (known !== undefined && known > nowMs) return 'replayed';
       if (known !== undefined) entries.delete(key);
+      // A little housekeeping on every claim keeps memory near the live set without a timer.
+      forgetExpired(nowMs, 2);
       if (entries.size >= maxEntries) {
-        forgetExpired(nowMs);
+        forgetExpired(nowMs, Number.POSITIVE_INFINITY);
         if (entries.size >= maxEntries) return 'full';
       }
       entries.set(key, expiresAtMs);
