@@ -25,6 +25,7 @@ export const jobFields = {
 /** What a job's result slot holds. Anything but `valid` is a refusal: the zero slot included. */
 export const jobResult = { pending: 0, valid: 1, invalid: 2 } as const;
 
+/** At most 256 jobs per batch (`batchMessage` keeps the count in 9 bits). */
 export const maxJobsPerBatch = 256;
 export const tableInts = jobFields.first + maxJobsPerBatch * jobFields.size;
 export const bytesStart = tableInts * Int32Array.BYTES_PER_ELEMENT;
@@ -49,12 +50,31 @@ export interface ForgetMessage {
   readonly id: number;
 }
 
-export interface BatchMessage {
-  readonly type: 'batch';
-  readonly id: number;
+/**
+ * A batch buffer the worker should keep under `slot`: sent once per buffer, since structured-
+ * cloning a `SharedArrayBuffer` on every batch measured as a large share of the main thread's
+ * dispatch cost. A batch is then announced by one number (`batchMessage`).
+ */
+export interface BufferMessage {
+  readonly type: 'buffer';
+  readonly slot: number;
   readonly buffer: SharedArrayBuffer;
-  readonly jobs: number;
-  readonly tableInts: number;
 }
 
-export type ToWorker = KeyMessage | ForgetMessage | BatchMessage;
+/** A buffer the main thread no longer uses. */
+export interface ForgetBufferMessage {
+  readonly type: 'forget-buffer';
+  readonly slot: number;
+}
+
+/** Jobs per batch fit in the low bits of a batch message; the slot is in the bits above. */
+const jobBits = 9;
+
+/** The message announcing a batch: its buffer's slot and its job count, as one number. */
+export const batchMessage = (slot: number, jobs: number): number => slot * (1 << jobBits) + jobs;
+
+export const slotOf = (message: number): number => Math.floor(message / (1 << jobBits));
+export const jobsOf = (message: number): number => message % (1 << jobBits);
+
+/** What the main thread posts to the worker. The worker answers a batch with its slot. */
+export type ToWorker = KeyMessage | ForgetMessage | BufferMessage | ForgetBufferMessage | number;

@@ -5,9 +5,9 @@ import { derOverhead, writeDerFromP1363 } from './ecdsa-der.ts';
 import { Rejection } from './rejection.ts';
 import type { VerificationKey } from './signature.ts';
 import {
-  type BatchMessage,
   batchBufferSize,
   batchBytes,
+  batchMessage,
   bytesStart,
   jobFields,
   jobResult,
@@ -57,7 +57,10 @@ interface Settlers {
 }
 
 class Batch {
-  id: number;
+  /** Fixed for the buffer's life: how the worker knows it, and what it answers with. */
+  readonly slot: number;
+  /** The worker that holds this buffer (it was sent once). */
+  sentTo: RunningWorker | undefined;
   readonly buffer = new SharedArrayBuffer(batchBufferSize);
   readonly table = new Int32Array(this.buffer, 0, tableInts);
   readonly bytes = Buffer.from(this.buffer);
@@ -68,16 +71,18 @@ class Batch {
   readonly keys: VerificationKey[] = [];
   readonly settlers: (Settlers | undefined)[] = [];
 
-  constructor(id: number) {
-    this.id = id;
+  constructor(slot: number) {
+    this.slot = slot;
   }
 }
 
-let nextBatchId = 1;
+let nextSlot = 1;
 /** The batch verifies are being queued into, flushed on the loop's next turn. */
 let open: Batch | undefined;
 let flushScheduled = false;
-/** Batches shared with the worker that it has not answered yet, by id. */
+/** Jobs queued since the loop's last check phase. */
+let jobsThisTurn = 0;
+/** Batches shared with the worker that it has not answered yet, by slot. */
 const outstanding = new Map<number, Batch>();
 /** Set by a flush that found more than one job; cleared by one that found one alone. */
 let batching = false;
@@ -208,8 +213,8 @@ function startWorker(): RunningWorker | undefined {
     if (oldest !== undefined && Date.now() - oldest.postedAtMs > stallMs) void thread.terminate();
   }, 1_000).unref();
   const running: RunningWorker = { thread, keysSent: new Set(), watchdog, referenced: false };
-  thread.on('message', (id: number) => {
-    const batch = outstanding.get(id);
+  thread.on('message', (slot: number) => {
+    const batch = outstanding.get(slot);
     if (batch !== undefined) workerAnswered(batch);
     // It works: a later crash starts over from the shortest delay.
     restartDelayMs = firstRestartDelayMs;
@@ -249,17 +254,20 @@ function workerLost(): void {
 // Batches
 
 const freeBatches: Batch[] = [];
-const maxFreeBatches = 4;
+/** Buffers kept for reuse (137 KiB each); more are made during a burst and dropped after it. */
+const maxFreeBatches = 16;
 
 function takeBatch(): Batch {
-  const reused = freeBatches.pop();
-  const batch = reused ?? new Batch(0);
-  batch.id = nextBatchId++;
-  return batch;
+  return freeBatches.pop() ?? new Batch(nextSlot++);
 }
 
 function releaseBatch(batch: Batch): void {
-  if (freeBatches.length >= maxFreeBatches) return;
+  if (freeBatches.length >= maxFreeBatches) {
+    if (batch.sentTo !== undefined && batch.sentTo === worker) {
+      batch.sentTo.thread.postMessage({ type: 'forget-buffer', slot: batch.slot });
+    }
+    return;
+  }
   batch.jobs = 0;
   batch.used = bytesStart;
   batch.settledJobs = 0;
@@ -300,7 +308,7 @@ function settleFromWorker(batch: Batch): void {
  */
 function workerAnswered(batch: Batch): void {
   settleFromWorker(batch);
-  outstanding.delete(batch.id);
+  outstanding.delete(batch.slot);
   // Cannot happen (the main thread finishes what it takes before the worker can answer), but a
   // job without a result must never be left hanging: refused.
   if (batch.settledJobs < batch.jobs) {
@@ -366,47 +374,70 @@ function share(batch: Batch, running: RunningWorker): void {
       running.thread.postMessage(keyMessage(id, key));
     }
   }
-  const message: BatchMessage = {
-    type: 'batch',
-    id: batch.id,
-    buffer: batch.buffer,
-    jobs: batch.jobs,
-    tableInts,
-  };
+  if (batch.sentTo !== running) {
+    running.thread.postMessage({ type: 'buffer', slot: batch.slot, buffer: batch.buffer });
+    batch.sentTo = running;
+  }
   batch.postedAtMs = Date.now();
   batchesShared++;
-  outstanding.set(batch.id, batch);
+  newestShared = batch;
+  outstanding.set(batch.slot, batch);
   if (!running.referenced) {
     // Jobs with the worker: their callers are waiting, so the process must stay alive.
     running.thread.ref();
     running.referenced = true;
   }
-  running.thread.postMessage(message);
+  running.thread.postMessage(batchMessage(batch.slot, batch.jobs));
 }
 
 function flush(batch: Batch): void {
   if (open === batch) open = undefined;
-  const shared = batch.jobs > 1 || forcedPath === 'worker';
-  if (shared) {
-    if (batch.jobs > 1) batching = true;
+  if (batch.jobs > 1 || forcedPath === 'worker') {
     worker ??= startWorker();
     if (worker !== undefined) share(batch, worker);
-  } else if (outstanding.size === 0) {
-    // One job alone and nothing with the worker: the caller is back to one at a time.
-    batching = false;
-    synchronousSinceTurn = 0;
   }
-  const withWorker = outstanding.has(batch.id);
+  const withWorker = outstanding.has(batch.slot);
   if (!(forcedPath === 'worker' && withWorker)) checkUntilEmpty(batch);
   // Jobs the worker finished meanwhile are settled now; the batch itself waits for its answer.
   if (withWorker) settleFromWorker(batch);
   else releaseBatch(batch);
 }
 
-const flushOpen = (): void => {
+/**
+ * The loop's check phase, once per turn while verifies are batched: the open batch is flushed,
+ * and the main thread, done with the callers' JavaScript for this turn, takes whatever jobs the
+ * worker has not taken yet, from every batch shared with it.
+ */
+const onTurn = (): void => {
   flushScheduled = false;
+  const jobs = jobsThisTurn;
+  jobsThisTurn = 0;
   if (open !== undefined) flush(open);
+  if (forcedPath !== 'worker') {
+    for (const batch of outstanding.values()) {
+      checkUntilEmpty(batch);
+      settleFromWorker(batch);
+    }
+  }
+  if (jobs > 1) batching = true;
+  else if (outstanding.size === 0) {
+    // One job alone this turn and nothing with the worker: the caller is back to one at a time.
+    batching = false;
+    synchronousSinceTurn = 0;
+  }
 };
+
+/** The batch most recently shared with the worker. */
+let newestShared: Batch | undefined;
+
+/**
+ * Whether the worker has taken every job shared with it: it is busy with its last one or idle,
+ * and the next job should go to it at once rather than wait for the loop's turn.
+ */
+function workerHasTakenAll(): boolean {
+  if (newestShared === undefined || !outstanding.has(newestShared.slot)) return true;
+  return Atomics.load(newestShared.table, 0) >= newestShared.jobs;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Entry points
@@ -467,7 +498,7 @@ export function enqueue(
     open = batch;
     if (!flushScheduled) {
       flushScheduled = true;
-      setImmediate(flushOpen);
+      setImmediate(onTurn);
     }
   }
   const index = batch.jobs++;
@@ -492,6 +523,13 @@ export function enqueue(
   const promise = new Promise<void>(capture);
   batch.settlers[index] = settlersOut;
   settlersOut = undefined;
+  jobsThisTurn++;
+  if (forcedPath === 'dispatched' && worker !== undefined && workerHasTakenAll()) {
+    // The worker is about to run dry while the main thread is still busy with its callers'
+    // JavaScript: this batch goes to it now; the main thread takes from it on the loop's turn.
+    open = undefined;
+    share(batch, worker);
+  }
   return promise;
 }
 

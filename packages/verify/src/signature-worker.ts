@@ -8,11 +8,13 @@
 import { type KeyObject, type VerifyKeyObjectInput, verify } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import {
-  type BatchMessage,
   jobFields,
   jobResult,
+  jobsOf,
   type KeyMessage,
+  slotOf,
   type ToWorker,
+  tableInts,
 } from './signature-batch.ts';
 
 interface WorkerKey {
@@ -21,6 +23,13 @@ interface WorkerKey {
 }
 
 const keys = new Map<number, WorkerKey>();
+
+interface SharedBatch {
+  readonly table: Int32Array;
+  readonly bytes: Buffer;
+}
+
+const buffers = new Map<number, SharedBatch>();
 
 function registerKey(message: KeyMessage): void {
   const key: KeyObject | VerifyKeyObjectInput =
@@ -34,12 +43,20 @@ function registerKey(message: KeyMessage): void {
  * Takes jobs from the batch until none is left: the main thread takes from the same counter, so
  * whoever is free does the next one and neither waits for the other.
  */
-function work(message: BatchMessage): void {
-  const table = new Int32Array(message.buffer, 0, message.tableInts);
-  const bytes = Buffer.from(message.buffer);
+function work(message: number): void {
+  const slot = slotOf(message);
+  const jobs = jobsOf(message);
+  const batch = buffers.get(slot);
+  if (batch === undefined) {
+    // Cannot happen (a buffer is sent before its first batch); answered, its jobs unanswered
+    // are refused by the main thread.
+    parentPort?.postMessage(slot);
+    return;
+  }
+  const { table, bytes } = batch;
   for (;;) {
     const index = Atomics.add(table, 0, 1);
-    if (index >= message.jobs) break;
+    if (index >= jobs) break;
     const at = jobFields.first + index * jobFields.size;
     const key = keys.get(table[at + jobFields.keyId] ?? -1);
     let valid = false;
@@ -62,10 +79,14 @@ function work(message: BatchMessage): void {
   // One message per batch, also when the main thread took every job: it tells the main thread
   // that this worker is done with the batch's memory, which may only then be reused (a reused
   // buffer still read by this loop would mix one batch's results into another's).
-  parentPort?.postMessage(message.id);
+  parentPort?.postMessage(slot);
 }
 
 parentPort?.on('message', (message: ToWorker) => {
+  if (typeof message === 'number') {
+    work(message);
+    return;
+  }
   switch (message.type) {
     case 'key':
       registerKey(message);
@@ -73,8 +94,14 @@ parentPort?.on('message', (message: ToWorker) => {
     case 'forget':
       keys.delete(message.id);
       break;
-    case 'batch':
-      work(message);
+    case 'buffer':
+      buffers.set(message.slot, {
+        table: new Int32Array(message.buffer, 0, tableInts),
+        bytes: Buffer.from(message.buffer),
+      });
+      break;
+    case 'forget-buffer':
+      buffers.delete(message.slot);
       break;
   }
 });
