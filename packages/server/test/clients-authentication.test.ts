@@ -308,6 +308,71 @@ describe('private_key_jwt (RFC 7523)', () => {
   });
 });
 
+describe('replacing a private_key_jwt client’s keys (PUT /admin/clients/:id/jwks)', () => {
+  it('rotates without a gap: old and new together, then the new alone, and the old key stops working', async () => {
+    const older = await generateKeyPair('ES256', { extractable: true });
+    const newer = await generateKeyPair('ES256', { extractable: true });
+    const jwk = async (pair: CryptoKeyPair, kid: string) => ({
+      ...(await exportJWK(pair.publicKey)),
+      kid,
+    });
+    const client = await register({
+      ...machine('rotating keys', 'private_key_jwt'),
+      jwks: { keys: [await jwk(older, 'old')] },
+    });
+    const signed = (pair: CryptoKeyPair, kid: string) =>
+      new SignJWT({ jti: randomBytes(16).toString('base64url') })
+        .setProtectedHeader({ alg: 'ES256', kid })
+        .setIssuer(client.id)
+        .setSubject(client.id)
+        .setAudience(service.context.config.issuer)
+        .setExpirationTime(nowSec() + 60)
+        .sign(pair.privateKey);
+    const put = (jwks: unknown) =>
+      call(service.url, 'PUT', `/admin/clients/${client.id}/jwks`, {
+        token: adminKey,
+        body: { jwks },
+      });
+
+    expect((await put({ keys: [await jwk(older, 'old'), await jwk(newer, 'new')] })).status).toBe(
+      204,
+    );
+    expectIssued(await withAssertion(await signed(older, 'old')));
+    expectIssued(await withAssertion(await signed(newer, 'new')));
+    expect((await put({ keys: [await jwk(newer, 'new')] })).status).toBe(204);
+    expectInvalidClient(await withAssertion(await signed(older, 'old')), false);
+    expectIssued(await withAssertion(await signed(newer, 'new')));
+
+    const shown = await call(service.url, 'GET', `/admin/clients/${client.id}`, {
+      token: adminKey,
+    });
+    expect((shown.body.jwks as { keys: { kid: string }[] }).keys.map((key) => key.kid)).toEqual([
+      'new',
+    ]);
+  });
+
+  it('refuses keys the registration would refuse, a client without keys, and an unknown client', async () => {
+    const invalid = await call(service.url, 'PUT', `/admin/clients/${jwtClient.id}/jwks`, {
+      token: adminKey,
+      body: { jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } },
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error).toBe('invalid_jwks');
+    expectIssued(await withAssertion(await assertion()));
+    const noKeys = await call(service.url, 'PUT', `/admin/clients/${basicClient.id}/jwks`, {
+      token: adminKey,
+      body: { jwks: { keys: [] } },
+    });
+    expect(noKeys.status).toBe(409);
+    expect(noKeys.body.error).toBe('client_has_no_jwks');
+    const unknown = await call(service.url, 'PUT', '/admin/clients/wc_nobody/jwks', {
+      token: adminKey,
+      body: { jwks: { keys: [] } },
+    });
+    expect(unknown.status).toBe(404);
+  });
+});
+
 describe('none (public clients)', () => {
   it('authenticates a public client by its id alone (the grant then decides: no client_credentials)', async () => {
     const answer = await token({ client_id: publicClient.id });

@@ -6,6 +6,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import { findClient } from '../src/clients/find-client.ts';
 
 let service: TestService;
 let adminKey: string;
@@ -503,11 +504,16 @@ describe('GET, DELETE /admin/clients/:id and POST /admin/clients/:id/secret', ()
   it('disables a client: shown with disabled_at, a second disable is harmless, its secret cannot be rotated', async () => {
     const created = await register(webApp);
     const path = `/admin/clients/${created.body.client_id}`;
+    const clientId = String(created.body.client_id);
+    expect((await findClient(service.context, clientId))?.clientId).toBe(clientId);
     service.clock.advance(1000);
     expect((await call(service.url, 'DELETE', path, { token: adminKey })).status).toBe(204);
     const shown = await call(service.url, 'GET', path, { token: adminKey });
     expect(shown.body.disabled_at).toBe(Math.floor(service.clock.nowMs() / 1000));
     expect((await call(service.url, 'DELETE', path, { token: adminKey })).status).toBe(204);
+    // The flow /oauth/authorize and /oauth/par use no longer finds it.
+    expect(await findClient(service.context, clientId)).toBeUndefined();
+    expect(await findClient(service.context, 'wc_unknown')).toBeUndefined();
     const rotated = await call(service.url, 'POST', `${path}/secret`, { token: adminKey });
     expect(rotated.status).toBe(404);
   });

@@ -13,11 +13,14 @@ import {
   defaultRegistrationTokenTtlSec,
   registrationTokenProblem,
 } from './registration-token.ts';
+import { replaceClientJwks } from './replace-client-jwks.ts';
 import { maxSecretGracePeriodSec, rotateClientSecret } from './rotate-client-secret.ts';
 
 /** Fixed descriptions of the admin API's own refusals (registration ones: registration-problems.ts). */
 const adminProblems = {
   client_not_found: 'no client with this id (or it is disabled, for a secret rotation)',
+  client_has_no_jwks:
+    'this client does not authenticate with private_key_jwt: it has no keys to replace',
   client_has_no_secret:
     'this client authenticates with private_key_jwt or none: it has no secret to rotate',
   invalid_rotation_request: `grace_period_sec must be a whole number from 0 to ${maxSecretGracePeriodSec}`,
@@ -46,7 +49,7 @@ const clientIdParams = {
 
 /**
  * The admin API for OAuth clients, authenticated by admin keys (`writ admin-key add <name>`):
- * register, list, show, disable, rotate a secret, and issue initial access tokens for RFC 7591.
+ * register, list, show, disable, rotate a secret, replace a private_key_jwt client's keys, issue initial access tokens for RFC 7591.
  * Secrets appear only in the answer that created them.
  */
 export async function clientAdminRoutes(
@@ -78,9 +81,37 @@ export async function clientAdminRoutes(
     '/admin/clients/:id',
     { schema: { params: clientIdParams } },
     async (request, reply) => {
-      const client = await describeClient(context, request.params.id);
-      if (client === undefined) return refuse(reply, 404, 'client_not_found');
-      return reply.header('cache-control', 'no-store').send(clientResponse(client));
+      const described = await describeClient(context, request.params.id);
+      if (described === undefined) return refuse(reply, 404, 'client_not_found');
+      const { client, jwks } = described;
+      return reply
+        .header('cache-control', 'no-store')
+        .send({ ...clientResponse(client), ...(jwks === null ? {} : { jwks }) });
+    },
+  );
+
+  app.put<{ Params: { id: string }; Body: { jwks: unknown } }>(
+    '/admin/clients/:id/jwks',
+    {
+      schema: {
+        params: clientIdParams,
+        body: {
+          type: 'object',
+          required: ['jwks'],
+          additionalProperties: false,
+          properties: { jwks: { type: 'object' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await replaceClientJwks(context, request.params.id, request.body.jwks);
+      if (!result.ok) {
+        const status = { client_not_found: 404, client_has_no_jwks: 409, invalid_jwks: 400 }[
+          result.problem
+        ];
+        return refuse(reply, status, result.problem);
+      }
+      return reply.code(204).header('cache-control', 'no-store').send();
     },
   );
 
@@ -88,10 +119,10 @@ export async function clientAdminRoutes(
     '/admin/clients/:id',
     { schema: { params: clientIdParams } },
     async (request, reply) => {
-      const client = await describeClient(context, request.params.id);
-      if (client === undefined) return refuse(reply, 404, 'client_not_found');
+      const described = await describeClient(context, request.params.id);
+      if (described === undefined) return refuse(reply, 404, 'client_not_found');
       // Disabling twice is not an error: the client ends up disabled either way.
-      await disableClient(context, client.clientId);
+      await disableClient(context, described.client.clientId);
       return reply.code(204).header('cache-control', 'no-store').send();
     },
   );

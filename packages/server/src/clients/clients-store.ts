@@ -1,3 +1,4 @@
+import type { JSONWebKeySet } from 'jose';
 import type { ClientRecord } from './client-record.ts';
 import type { RegistrationTokenRecord, StoredClient } from './stored-client.ts';
 
@@ -19,6 +20,8 @@ export interface ClientsStore {
     previousSecretExpiresAt: number | null,
     nowMs: number,
   ): Promise<boolean>;
+  /** Replaces the public keys of a live private_key_jwt client; false when there is none with that id. */
+  replaceJwks(clientId: string, jwks: JSONWebKeySet, nowMs: number): Promise<boolean>;
   /**
    * Records an accepted assertion's jti until its expiry, forgetting expired ones; false when
    * the client already presented this jti and it has not expired yet (a replay). One insert,

@@ -140,6 +140,17 @@ export function kyselyClientsStore(db: Kysely<ClientsTables>): ClientsStore {
       return Number(result.numUpdatedRows) > 0;
     },
 
+    async replaceJwks(clientId, jwks, nowMs) {
+      const result = await db
+        .updateTable('oauth_clients')
+        .set({ jwks: JSON.stringify(jwks), updated_at: nowMs })
+        .where('client_id', '=', clientId)
+        .where('disabled_at', 'is', null)
+        .where('auth_method', '=', 'private_key_jwt')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
     async recordAssertion(clientId, jti, expiresAtMs, nowMs) {
       // Forgetting expired jtis here keeps the table as small as the assertions of the last
       // five minutes (exp is at most that far ahead) without a housekeeping job.
