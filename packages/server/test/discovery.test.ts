@@ -89,15 +89,22 @@ describe('discovery metadata', () => {
       introspection_endpoint: `${service.url}/oauth/introspect`,
       revocation_endpoint: `${service.url}/oauth/revoke`,
       pushed_authorization_request_endpoint: `${service.url}/oauth/par`,
+      userinfo_endpoint: `${service.url}/oauth/userinfo`,
+      end_session_endpoint: `${service.url}/oauth/logout`,
     });
     const endpoints = Object.entries(body).filter(
       ([member, value]) => member.endsWith('_endpoint') && typeof value === 'string',
     );
-    expect(endpoints.length).toBeGreaterThanOrEqual(5);
+    expect(endpoints.length).toBeGreaterThanOrEqual(7);
     for (const [member, url] of endpoints) {
       if (member === 'writ_revocation_stream_endpoint') continue; // a stream: checked elsewhere
       const method =
-        member === 'authorization_endpoint' || member.startsWith('writ_') ? 'GET' : 'POST';
+        member === 'authorization_endpoint' ||
+        member === 'end_session_endpoint' ||
+        member === 'userinfo_endpoint' ||
+        member.startsWith('writ_')
+          ? 'GET'
+          : 'POST';
       const response = await fetch(String(url), {
         method,
         ...(method === 'POST'
@@ -134,17 +141,16 @@ describe('discovery metadata', () => {
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['EdDSA'],
       introspection_signing_alg_values_supported: ['EdDSA'],
-      backchannel_logout_supported: false,
+      backchannel_logout_supported: true,
+      backchannel_logout_session_supported: true,
     });
     expect(body.scopes_supported).toContain('openid');
     expect(body.claims_supported).toEqual(
       expect.arrayContaining(['sub', 'iss', 'auth_time', 'nonce']),
     );
-    // Implicit and password grants do not exist; nor do second-wave endpoints yet.
+    // Implicit and password grants do not exist.
     expect(body.grant_types_supported).not.toContain('implicit');
     expect(body.grant_types_supported).not.toContain('password');
-    expect(body).not.toHaveProperty('userinfo_endpoint');
-    expect(body).not.toHaveProperty('end_session_endpoint');
     // Dynamic registration is off by default, so it is not advertised.
     expect(body).not.toHaveProperty('registration_endpoint');
   });

@@ -2,6 +2,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, signInBody } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import { disableClient } from '../src/clients/disable-client.ts';
 import { appendRevocations } from '../src/revocation/append-revocations.ts';
 import {
   addClient,
@@ -141,6 +142,20 @@ describe('access tokens', () => {
       client_id: spa.client.clientId,
     });
     expect(response.body).toEqual({ active: false });
+  });
+
+  it("is inactive once the token's client is disabled", async () => {
+    const doomed = await addServiceClient(service, { audiences: ['https://api.writ.test'] });
+    const token = await accessTokenFor(doomed);
+    expect((await introspect(resource, token)).body.active).toBe(true);
+    expect(await disableClient(service.context, doomed.client.clientId)).toBe(true);
+    await expectInactive(resource, token);
+  });
+
+  it('answers for first-party access tokens to a client of their audience', async () => {
+    const tokens = await signInBody(service.url, email, password);
+    const answer = await introspect(resource, tokens.access_token);
+    expect(answer.body).toMatchObject({ active: true, client_id: 'writ', sub: userId });
   });
 
   it('is inactive once expired', async () => {

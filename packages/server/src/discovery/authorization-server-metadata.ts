@@ -20,6 +20,8 @@ const paths = {
   introspection: introspectionEndpointPath,
   revocation: revocationEndpointPath,
   registration: '/oauth/register',
+  userinfo: '/oauth/userinfo',
+  endSession: '/oauth/logout',
   jwks: '/.well-known/jwks.json',
 } as const;
 
@@ -28,11 +30,9 @@ const clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'private
 /**
  * One document for RFC 8414 (`/.well-known/oauth-authorization-server`) and OpenID Connect
  * Discovery 1.0 (`/.well-known/openid-configuration`), claiming only what the service does:
- * - every endpoint that exists, and no other (userinfo and end-session arrive in the second wave;
- *   registration only when enabled);
+ * - every endpoint that exists, and no other (registration only when enabled);
  * - members whose absence would mean a default the service does not offer are stated: response
- *   modes (absent: query and fragment), `request_uri_parameter_supported` (absent: true in OIDC),
- *   back-channel logout (false until it exists);
+ *   modes (absent: query and fragment), `request_uri_parameter_supported` (absent: true in OIDC);
  * - members outside the registries carry `writ_`, so a later registered one cannot collide.
  */
 export function authorizationServerMetadata(
@@ -47,10 +47,12 @@ export function authorizationServerMetadata(
     pushed_authorization_request_endpoint: `${issuer}${paths.pushedAuthorizationRequest}`,
     introspection_endpoint: `${issuer}${paths.introspection}`,
     revocation_endpoint: `${issuer}${paths.revocation}`,
+    userinfo_endpoint: `${issuer}${paths.userinfo}`,
+    end_session_endpoint: `${issuer}${paths.endSession}`,
     ...(facts.dynamicClientRegistration
       ? { registration_endpoint: `${issuer}${paths.registration}` }
       : {}),
-    scopes_supported: ['openid', 'offline_access'],
+    scopes_supported: ['openid', 'email', 'offline_access'],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
@@ -69,9 +71,22 @@ export function authorizationServerMetadata(
     request_uri_parameter_supported: false,
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [...algorithms],
-    claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'sid'],
-    backchannel_logout_supported: false,
-    backchannel_logout_session_supported: false,
+    claims_supported: [
+      'iss',
+      'sub',
+      'aud',
+      'exp',
+      'iat',
+      'auth_time',
+      'nonce',
+      'at_hash',
+      'sid',
+      'email',
+      'email_verified',
+    ],
+    // Back-Channel Logout 1.0: logout tokens name the browser session as `sid` when there was one.
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
     writ_access_token_signing_alg_values_supported: [...algorithms],
     writ_access_token_types_supported: ['at+jwt'],
     writ_revocation_stream_endpoint: `${issuer}/revocations/stream`,

@@ -1,8 +1,10 @@
 import type { AccessTokenClaims } from '@writ/core';
 import type { ClientRecord } from '../clients/client-record.ts';
+import { findClient } from '../clients/find-client.ts';
 import { hashSecret } from '../platform/crypto/random.ts';
 import { findRefreshToken } from '../refresh-tokens/find-refresh-token.ts';
 import { findLiveSession } from '../sessions/find-live-session.ts';
+import { firstPartyClientId } from '../sessions/issue-tokens.ts';
 import { phantomTokenPrefix } from './mint-access-token.ts';
 import type { OAuthContext } from './oauth-context.ts';
 import type { OwnAccessToken } from './own-access-token.ts';
@@ -111,6 +113,13 @@ async function introspectAccessToken(
   const { claims, header } = read;
   if (!mayIntrospectAccessToken(caller, claims, opaque)) return inactive;
   if (await tools.revocations.isRevoked(claims, header)) return inactive;
+  // A disabled client's tokens are as good as revoked. First-party tokens name no registered client.
+  const clientId = claims.client_id;
+  if (clientId !== firstPartyClientId) {
+    if (clientId === undefined || (await findClient(context, clientId)) === undefined) {
+      return inactive;
+    }
+  }
   const jkt = claims.cnf?.jkt;
   const members: ActiveIntrospection = {
     active: true,
