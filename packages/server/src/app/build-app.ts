@@ -6,6 +6,7 @@ import { clientAdminRoutes } from '../clients/client-admin-routes.ts';
 import { registrationRoutes } from '../clients/registration-routes.ts';
 import { wellKnownRoutes } from '../discovery/well-known-routes.ts';
 import { healthRoutes } from '../health/health-routes.ts';
+import { logoutRoutes } from '../logout/logout-routes.ts';
 import { introspectionRoutes } from '../oauth/introspection-routes.ts';
 import { revokeRoutes } from '../oauth/revoke-routes.ts';
 import { tokenRoutes } from '../oauth/token-routes.ts';
@@ -15,6 +16,7 @@ import { revocationRoutes } from '../revocation/revocation-routes.ts';
 import { authRoutes } from '../sessions/auth-routes.ts';
 import { requireSignedInCaller } from '../sessions/caller.ts';
 import { sessionRoutes } from '../sessions/session-routes.ts';
+import { userinfoRoutes } from '../userinfo/userinfo-routes.ts';
 import { createOwnVerifier } from './own-verifier.ts';
 import type { ServiceContext } from './service-context.ts';
 
@@ -119,6 +121,12 @@ export async function buildApp(
   await app.register(async (scope) => clientAdminRoutes(scope, context));
   await app.register(async (scope) => registrationRoutes(scope, context));
   await app.register(async (scope) => tokenRoutes(scope, context));
+  await app.register(async (scope) =>
+    userinfoRoutes(scope, context, (audience, dpop) =>
+      createOwnVerifier(context, { audience, dpop }),
+    ),
+  );
+  await app.register(async (scope) => logoutRoutes(scope, context));
   await app.register(async (scope) => introspectionRoutes(scope, context));
   await app.register(async (scope) => revokeRoutes(scope, context));
   return app;

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createActivityRecorder } from '../activity/activity-recorder.ts';
 import { pruneActivity } from '../activity/prune-activity.ts';
 import { KeyRing } from '../keys/key-ring.ts';
+import { startBackchannelWorker } from '../logout/backchannel-worker.ts';
 import { type Clock, systemClock } from '../platform/clock.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
 import { prepareDecoyHash } from '../platform/crypto/password.ts';
@@ -65,6 +66,10 @@ export async function startService(
     }),
   };
   const app = await buildApp(context, { logger: options.logger });
+  // Back-Channel Logout: delivers the outbox the revoking transactions write.
+  const backchannel = startBackchannelWorker(context, {
+    onError: (error) => app.log.error({ err: error }, 'back-channel logout delivery failed'),
+  });
   // Housekeeping: forgettable revocation entries, spent sign-in throttles, old activity, long
   // ended sessions with their refresh tokens.
   const prune = setInterval(() => {
@@ -97,6 +102,7 @@ export async function startService(
       }
       // After the requests drained, so every entry they queued is written.
       await context.activity.close();
+      await backchannel.close();
       await database.close();
     },
   };

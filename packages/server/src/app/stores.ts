@@ -14,6 +14,8 @@ import {
 } from '../clients/kysely-clients-store.ts';
 import { kyselySigningKeysStore } from '../keys/kysely-signing-keys-store.ts';
 import type { SigningKeysStores } from '../keys/signing-keys-store.ts';
+import type { BackchannelLogoutsStores } from '../logout/backchannel-logouts-store.ts';
+import { kyselyBackchannelLogoutsStore } from '../logout/kysely-backchannel-logouts-store.ts';
 import { kyselyPhantomTokensStore } from '../oauth/kysely-phantom-tokens-store.ts';
 import type { PhantomTokensStores } from '../oauth/phantom-tokens-store.ts';
 import { kyselyRefreshTokensStore } from '../refresh-tokens/kysely-refresh-tokens-store.ts';
@@ -40,7 +42,8 @@ export type ServiceStores = UsersStores &
   PhantomTokensStores &
   AuthorizationCodesStores &
   AuthorizationRequestsStores &
-  ClientsStores;
+  ClientsStores &
+  BackchannelLogoutsStores;
 
 /** Binds every store to one executor: the database, or one transaction of it. */
 export function bindStores(executor: Kysely<ServiceTables>): ServiceStores {
@@ -58,5 +61,6 @@ export function bindStores(executor: Kysely<ServiceTables>): ServiceStores {
     authorizationRequests: kyselyAuthorizationRequestsStore(executor),
     clients: kyselyClientsStore(executor),
     registrationTokens: kyselyRegistrationTokensStore(executor),
+    backchannelLogouts: kyselyBackchannelLogoutsStore(executor),
   };
 }

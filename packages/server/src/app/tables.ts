@@ -4,6 +4,7 @@ import type { AuthorizationCodesTables } from '../authorize/authorization-codes-
 import type { AuthorizationRequestsTables } from '../authorize/authorization-requests-table.ts';
 import type { ClientsTables } from '../clients/clients-table.ts';
 import type { SigningKeysTables } from '../keys/signing-keys-table.ts';
+import type { BackchannelLogoutsTables } from '../logout/backchannel-logouts-table.ts';
 import type { PhantomTokensTables } from '../oauth/phantom-tokens-table.ts';
 import type { RefreshTokensTables } from '../refresh-tokens/refresh-tokens-table.ts';
 import type { RevocationsTables } from '../revocation/revocations-table.ts';
@@ -27,4 +28,5 @@ export type ServiceTables = UsersTables &
   PhantomTokensTables &
   AuthorizationCodesTables &
   AuthorizationRequestsTables &
-  ClientsTables;
+  ClientsTables &
+  BackchannelLogoutsTables;

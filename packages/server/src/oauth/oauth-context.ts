@@ -1,5 +1,6 @@
 import type { ActivityStores } from '../activity/activity-store.ts';
 import type { ClientsStores } from '../clients/clients-store.ts';
+import type { BackchannelLogoutsStores } from '../logout/backchannel-logouts-store.ts';
 import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
 import type { RefreshTokensStores } from '../refresh-tokens/refresh-tokens-store.ts';
 import type { RevocationLogStores } from '../revocation/revocation-log-store.ts';
@@ -17,7 +18,8 @@ export type OAuthStores = SessionsStores &
   UsersStores &
   ThrottlesStores &
   PhantomTokensStores &
-  ClientsStores;
+  ClientsStores &
+  BackchannelLogoutsStores;
 
 /**
  * What the OAuth endpoints need: the session flows' context (refresh rotates a session's family

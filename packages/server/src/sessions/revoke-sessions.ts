@@ -1,6 +1,7 @@
 import type { RevocationCause, RevocationEntry } from '@writ/core';
 import type { ActivityType } from '../activity/activity-record.ts';
 import { recordActivity } from '../activity/record-activity.ts';
+import { endRelyingPartySessions } from '../logout/end-relying-party-sessions.ts';
 import type { RequestOrigin } from '../platform/http/origin.ts';
 import { appendRevocations } from '../revocation/append-revocations.ts';
 import type { SessionsTransaction } from './sessions-context.ts';
@@ -34,6 +35,16 @@ export async function revokeSessions(
     nowMs,
     which: input.which,
   });
+  // Back-Channel Logout, for every flow that ends sessions: the client sessions opened through
+  // an ended browser session end too, and each relying party is queued a logout token in this
+  // transaction (delivered after the commit by logout/backchannel-worker.ts).
+  const endedWithThem = await endRelyingPartySessions(tx, {
+    userId: input.userId,
+    revokedIds,
+    cause: input.cause,
+    nowMs,
+  });
+  revokedIds.push(...endedWithThem);
   const nowSec = Math.floor(nowMs / 1000);
   const targets = revokedIds.map((id) => ({ type: 'sid', value: id }) as const);
   await recordActivity(tx, {

@@ -1,6 +1,7 @@
 import type { ActivityRecorder } from '../activity/activity-recorder.ts';
 import type { ActivityStores } from '../activity/activity-store.ts';
 import type { Signer } from '../keys/signer.ts';
+import type { BackchannelLogoutsStores } from '../logout/backchannel-logouts-store.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
 import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
@@ -23,7 +24,8 @@ export interface SessionsContext {
       RevocationLogStores &
       ActivityStores &
       UsersStores &
-      ThrottlesStores
+      ThrottlesStores &
+      BackchannelLogoutsStores
   >;
   readonly clock: Clock;
   readonly signer: Signer;

@@ -35,5 +35,17 @@ export function kyselyUsersStore(db: Kysely<UsersTables>): UsersStore {
         }
       );
     },
+
+    async findById(id) {
+      const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      return (
+        row && {
+          id: row.id,
+          email: row.email,
+          passwordHash: row.password_hash,
+          createdAt: Number(row.created_at),
+        }
+      );
+    },
   };
 }

@@ -7,6 +7,7 @@ export interface UsersStore {
    */
   create(user: UserRecord): Promise<boolean>;
   findByEmail(email: string): Promise<UserRecord | undefined>;
+  findById(id: string): Promise<UserRecord | undefined>;
 }
 
 export interface UsersStores {

@@ -1,0 +1,547 @@
+import { rmSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { call, signInBody } from '../../../test/support/api-client.ts';
+import { listenRestartably, type RestartableListener } from '../../../test/support/loopback.ts';
+import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import { startService } from '../src/app/start-service.ts';
+import { loadConfig } from '../src/platform/config/load-config.ts';
+import {
+  authorizeUrl,
+  browse,
+  CookieJar,
+  codeRequest,
+  exchangeCode,
+  pkcePair,
+  type RegisteredClient,
+  redirectParams,
+  registerClient,
+  signInThroughPage,
+} from './support/authorize-flow.ts';
+import { basic, postForm } from './support/oauth.ts';
+
+const email = 'ada@example.com';
+const password = 'correct horse battery staple';
+const backchannelEvent = 'http://schemas.openid.net/event/backchannel-logout';
+
+/** What the relying party's back-channel endpoint saw. */
+interface Delivery {
+  readonly path: string;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/**
+ * A relying party on loopback: records every request, answers the back-channel endpoint with
+ * the statuses queued in `answers` (then 200), and `/moved` with a redirect to `/elsewhere`.
+ */
+function relyingParty() {
+  const deliveries: Delivery[] = [];
+  const answers: number[] = [];
+  const handler = (request: IncomingMessage, response: ServerResponse) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      deliveries.push({
+        path: request.url ?? '',
+        contentType: request.headers['content-type'] ?? '',
+        body,
+      });
+      if (request.url === '/moved') {
+        response.writeHead(302, { location: '/elsewhere' }).end();
+        return;
+      }
+      response.writeHead(answers.shift() ?? 200, { 'cache-control': 'no-store' }).end();
+    });
+  };
+  return { deliveries, answers, handler };
+}
+
+let service: TestService;
+let adminKey: string;
+let userId: string;
+let rp: ReturnType<typeof relyingParty>;
+let rpServer: RestartableListener;
+let client: RegisteredClient;
+let quietClient: RegisteredClient;
+
+beforeAll(async () => {
+  service = await startTestService();
+  adminKey = await service.addKey('admin');
+  userId = await service.addUser(email, password);
+  rp = relyingParty();
+  rpServer = await listenRestartably(rp.handler);
+  client = await registerClient(service, adminKey, {
+    redirect_uris: [`${rpServer.origin}/callback`],
+    post_logout_redirect_uris: [`${rpServer.origin}/signed-out`],
+    backchannel_logout_uri: `${rpServer.origin}/backchannel`,
+  });
+  // A client with no back-channel URI: nothing may ever be sent for it.
+  quietClient = await registerClient(service, adminKey, {
+    redirect_uris: ['http://127.0.0.1:5555/callback'],
+  });
+});
+afterAll(async () => {
+  await rpServer.stop();
+  await service.destroy();
+});
+afterEach(() => {
+  service.clock.reset();
+  rp.answers.length = 0;
+});
+
+/** Signs in through the page with `jar` and exchanges the code: the client's tokens. */
+async function signInAt(target: RegisteredClient, jar = new CookieJar()) {
+  const { verifier, challenge } = pkcePair();
+  const params = codeRequest(target, challenge, { scope: 'openid api' });
+  // A browser already signed in is answered with the code at once (single sign-on).
+  const result =
+    jar.get('__Host-writ-sso') === undefined
+      ? await signInThroughPage(service, jar, authorizeUrl(service, params), { email, password })
+      : redirectParams(await browse(authorizeUrl(service, params), jar));
+  const token = await exchangeCode(service, target, {
+    code: result.get('code') ?? '',
+    code_verifier: verifier,
+    redirect_uri: target.redirectUri,
+  });
+  expect(token.status).toBe(200);
+  const idToken = String(token.body.id_token);
+  return {
+    jar,
+    idToken,
+    sid: String(decodeJwt(idToken).sid),
+    accessToken: String(token.body.access_token),
+    refreshToken: String(token.body.refresh_token),
+  };
+}
+
+/** Whether the browser's sign-in still answers an authorization request without the page. */
+async function stillSignedIn(jar: CookieJar, target = client): Promise<boolean> {
+  const { challenge } = pkcePair();
+  const response = await browse(authorizeUrl(service, codeRequest(target, challenge)), jar);
+  return response.status === 302 && (response.headers.get('location') ?? '').includes('code=');
+}
+
+const refreshAt = (target: RegisteredClient, refreshToken: string) =>
+  postForm(
+    service.url,
+    '/oauth/token',
+    { grant_type: 'refresh_token', refresh_token: refreshToken },
+    { authorization: basic(target.clientId, target.clientSecret ?? '') },
+  );
+
+async function until<T>(probe: () => T | undefined, timeoutMs = 8000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The next back-channel delivery after `seen` deliveries. */
+function nextDelivery(seen: number): Promise<Delivery> {
+  return until(() => rp.deliveries.slice(seen).find((d) => d.path === '/backchannel'));
+}
+
+/** Verifies a logout token as a relying party would, with jose against the service's JWKS. */
+async function verifiedLogoutToken(delivery: Delivery, audience = client.clientId) {
+  expect(delivery.contentType).toBe('application/x-www-form-urlencoded');
+  const form = new URLSearchParams(delivery.body);
+  expect([...form.keys()]).toEqual(['logout_token']);
+  const jwks = await call(service.url, 'GET', '/.well-known/jwks.json');
+  const keySet = createLocalJWKSet(jwks.body as { keys: [] });
+  const { payload, protectedHeader } = await jwtVerify(form.get('logout_token') ?? '', keySet, {
+    issuer: service.url,
+    audience,
+    typ: 'logout+jwt',
+    requiredClaims: ['iat', 'exp', 'jti', 'sub', 'events'],
+  });
+  expect(protectedHeader.typ).toBe('logout+jwt');
+  expect(payload.events).toEqual({ [backchannelEvent]: {} });
+  expect(payload).not.toHaveProperty('nonce');
+  expect(payload.sub).toBe(userId);
+  expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBeLessThanOrEqual(120);
+  return payload;
+}
+
+const outbox = () => service.context.db.backchannelLogouts;
+
+/** Outbox entries not yet delivered nor dead for a browser session (read, not claimed). */
+function pendingFor(sid: string): number {
+  const file = new DatabaseSync(join(service.dataDir, 'writ.db'), { readOnly: true });
+  try {
+    const row = file
+      .prepare(
+        'SELECT COUNT(*) AS n FROM backchannel_logouts WHERE browser_session_id = ? AND dead_at IS NULL',
+      )
+      .get(sid) as { n: number };
+    return Number(row.n);
+  } finally {
+    file.close();
+  }
+}
+
+describe('RP-initiated logout (GET|POST /oauth/logout)', () => {
+  it('with a valid id_token_hint ends the browser session and its client sessions, and returns to the registered URI with state', async () => {
+    const seen = rp.deliveries.length;
+    const signedIn = await signInAt(client);
+    expect(await stillSignedIn(signedIn.jar)).toBe(true);
+    const url = `${service.url}/oauth/logout?${new URLSearchParams({
+      id_token_hint: signedIn.idToken,
+      post_logout_redirect_uri: `${rpServer.origin}/signed-out`,
+      state: 'st-1',
+    })}`;
+    const response = await browse(url, signedIn.jar);
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe(`${rpServer.origin}/signed-out?state=st-1`);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(
+      response.headers.getSetCookie().some((line) => /^__Host-writ-sso=;.*Max-Age=0/.test(line)),
+    ).toBe(true);
+    expect(await stillSignedIn(signedIn.jar)).toBe(false);
+    // The client session opened through it ended with it...
+    expect((await refreshAt(client, signedIn.refreshToken)).body.error).toBe('invalid_grant');
+    // ...and the relying party is told.
+    const payload = await verifiedLogoutToken(await nextDelivery(seen));
+    expect(payload.sid).toBe(signedIn.sid);
+  });
+
+  it('accepts an expired id_token_hint (the spec allows it) and POST as a form', async () => {
+    const signedIn = await signInAt(client);
+    const claims = decodeJwt(signedIn.idToken);
+    const nowSec = Math.floor(Date.now() / 1000);
+    const expired = await service.context.signer.sign({
+      typ: 'JWT',
+      claims: { ...claims, iat: nowSec - 7200, exp: nowSec - 3600, auth_time: nowSec - 7200 },
+    });
+    const response = await fetch(`${service.url}/oauth/logout`, {
+      method: 'POST',
+      headers: { ...signedIn.jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        id_token_hint: expired,
+        client_id: client.clientId,
+        post_logout_redirect_uri: `${rpServer.origin}/signed-out`,
+      }),
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe(`${rpServer.origin}/signed-out`);
+    expect(await stillSignedIn(signedIn.jar)).toBe(false);
+  });
+
+  it('refuses a forged hint, an access token as hint and a hint for another client: nothing ends, no redirect', async () => {
+    const signedIn = await signInAt(client);
+    const [header = '', payload = ''] = signedIn.idToken.split('.');
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ ...decodeJwt(signedIn.idToken), sub: 'usr_someone_else' }),
+    ).toString('base64url');
+    const hints = [
+      `${header}.${forgedPayload}.${signedIn.idToken.split('.')[2]}`,
+      `${header}.${payload}.AAAA`,
+      signedIn.accessToken,
+    ];
+    for (const hint of hints) {
+      const response = await browse(
+        `${service.url}/oauth/logout?${new URLSearchParams({
+          id_token_hint: hint,
+          post_logout_redirect_uri: `${rpServer.origin}/signed-out`,
+        })}`,
+        signedIn.jar,
+      );
+      expect(response.status).toBe(400);
+      expect(response.headers.get('location')).toBeNull();
+    }
+    const mismatch = await browse(
+      `${service.url}/oauth/logout?${new URLSearchParams({
+        id_token_hint: signedIn.idToken,
+        client_id: quietClient.clientId,
+      })}`,
+      signedIn.jar,
+    );
+    expect(mismatch.status).toBe(400);
+    expect(await stillSignedIn(signedIn.jar)).toBe(true);
+  });
+
+  it('never redirects to a URI the client did not register: the service shows its own page', async () => {
+    const signedIn = await signInAt(client);
+    for (const target of [`${rpServer.origin}/elsewhere`, 'https://evil.example/signed-out']) {
+      const jar = signedIn.jar;
+      const response = await browse(
+        `${service.url}/oauth/logout?${new URLSearchParams({
+          id_token_hint: signedIn.idToken,
+          post_logout_redirect_uri: target,
+          state: 'st',
+        })}`,
+        jar,
+      );
+      expect(response.status).toBe(200);
+      expect(response.headers.get('location')).toBeNull();
+      const html = await response.text();
+      expect(html).toContain('You are signed out');
+      expect(html).not.toContain(target);
+    }
+    expect(await stillSignedIn(signedIn.jar)).toBe(false);
+  });
+
+  it('without a hint asks on a script-free, unframeable page, and ends the session only on its own confirmed form', async () => {
+    const signedIn = await signInAt(client);
+    const page = await browse(
+      `${service.url}/oauth/logout?${new URLSearchParams({
+        client_id: client.clientId,
+        post_logout_redirect_uri: `${rpServer.origin}/signed-out`,
+        state: 'st-2',
+      })}`,
+      signedIn.jar,
+    );
+    expect(page.status).toBe(200);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('script-src');
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const html = await page.text();
+    expect(html).not.toMatch(/<script/i);
+    expect(await stillSignedIn(signedIn.jar)).toBe(true);
+
+    const fields = Object.fromEntries(
+      [...html.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((m) => [
+        m[1] ?? '',
+        (m[2] ?? '').replaceAll('&amp;', '&').replaceAll('&#39;', "'").replaceAll('&quot;', '"'),
+      ]),
+    );
+    expect(fields.state).toBe('st-2');
+    const post = (form: Record<string, string>, jar: CookieJar) =>
+      fetch(`${service.url}/oauth/logout/confirm`, {
+        method: 'POST',
+        headers: { ...jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form),
+        redirect: 'manual',
+      });
+    // A forged confirmation (another site cannot read the value) and one whose redirect was
+    // changed are refused.
+    expect((await post({ ...fields, csrf: 'x'.repeat(43) }, signedIn.jar)).status).toBe(403);
+    expect(
+      (await post({ ...fields, post_logout_redirect_uri: 'https://evil.example/' }, signedIn.jar))
+        .status,
+    ).toBe(403);
+    expect(await stillSignedIn(signedIn.jar)).toBe(true);
+
+    const confirmed = await post(fields, signedIn.jar);
+    expect(confirmed.status).toBe(303);
+    expect(confirmed.headers.get('location')).toBe(`${rpServer.origin}/signed-out?state=st-2`);
+    signedIn.jar.store(confirmed);
+    expect(await stillSignedIn(signedIn.jar)).toBe(false);
+  });
+
+  it('without a hint and without a sign-in, there is nothing to confirm', async () => {
+    const response = await browse(
+      `${service.url}/oauth/logout?${new URLSearchParams({
+        client_id: client.clientId,
+        post_logout_redirect_uri: `${rpServer.origin}/signed-out`,
+        state: 's',
+      })}`,
+      new CookieJar(),
+    );
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe(`${rpServer.origin}/signed-out?state=s`);
+  });
+
+  it('refuses a repeated parameter', async () => {
+    const response = await browse(`${service.url}/oauth/logout?state=a&state=b`, new CookieJar());
+    expect(response.status).toBe(400);
+  });
+});
+
+describe('Back-Channel Logout 1.0', () => {
+  it('reaches the relying party when the user signs out everywhere', async () => {
+    const signedIn = await signInAt(client);
+    const seen = rp.deliveries.length;
+    const firstParty = await signInBody(service.url, email, password);
+    const out = await call(service.url, 'POST', '/auth/sign-out-everywhere', {
+      token: firstParty.access_token,
+    });
+    expect(out.status).toBeLessThan(300);
+    const payload = await verifiedLogoutToken(await nextDelivery(seen));
+    expect(payload.sid).toBe(signedIn.sid);
+  });
+
+  it('reaches the relying party when another device signs the browser out (sign-out-others)', async () => {
+    const signedIn = await signInAt(client);
+    const seen = rp.deliveries.length;
+    const firstParty = await signInBody(service.url, email, password);
+    const out = await call(service.url, 'POST', '/auth/sessions/sign-out-others', {
+      token: firstParty.access_token,
+    });
+    expect(out.status).toBeLessThan(300);
+    const payload = await verifiedLogoutToken(await nextDelivery(seen));
+    expect(payload.sid).toBe(signedIn.sid);
+    expect((await refreshAt(client, signedIn.refreshToken)).body.error).toBe('invalid_grant');
+    await call(service.url, 'POST', '/auth/sign-out', { token: firstParty.access_token });
+  });
+
+  it('reaches the relying party on refresh-token reuse, and on RFC 7009 revocation', async () => {
+    const signedIn = await signInAt(client);
+    let seen = rp.deliveries.length;
+    const rotated = await refreshAt(client, signedIn.refreshToken);
+    expect(rotated.status).toBe(200);
+    const reused = await refreshAt(client, signedIn.refreshToken);
+    expect(reused.body.error).toBe('invalid_grant');
+    const payload = await verifiedLogoutToken(await nextDelivery(seen));
+    expect(payload.sid).toBe(signedIn.sid);
+
+    const again = await signInAt(client);
+    seen = rp.deliveries.length;
+    const revoked = await postForm(
+      service.url,
+      '/oauth/revoke',
+      { token: again.refreshToken },
+      { authorization: basic(client.clientId, client.clientSecret ?? '') },
+    );
+    expect(revoked.status).toBe(200);
+    expect((await verifiedLogoutToken(await nextDelivery(seen))).sid).toBe(again.sid);
+  });
+
+  it('retries after a 500 with backoff and delivers on the 200', async () => {
+    const signedIn = await signInAt(client);
+    const seen = rp.deliveries.length;
+    rp.answers.push(500);
+    await browse(
+      `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
+      signedIn.jar,
+    );
+    await nextDelivery(seen);
+    // Not again before the backoff...
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(rp.deliveries.slice(seen).filter((d) => d.path === '/backchannel')).toHaveLength(1);
+    // ...and again once it passed: a fresh token, accepted.
+    service.clock.advance(13_000);
+    const second = await nextDelivery(seen + 1);
+    const payload = await verifiedLogoutToken(second);
+    expect(payload.sid).toBe(signedIn.sid);
+    // Delivered: the entry left the outbox.
+    await until(() => undefined, 300).catch(() => undefined);
+    expect(pendingFor(signedIn.sid)).toBe(0);
+  });
+
+  it('gives up after the bound and keeps the dead entry for the operator', async () => {
+    const signedIn = await signInAt(client);
+    const seen = rp.deliveries.length;
+    rp.answers.push(...Array.from({ length: 20 }, () => 503));
+    await browse(
+      `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
+      signedIn.jar,
+    );
+    const attempts = () => rp.deliveries.slice(seen).filter((d) => d.path === '/backchannel');
+    await until(() => (attempts().length === 1 ? true : undefined));
+    for (let attempt = 2; attempt <= 6; attempt++) {
+      service.clock.advance(20 * 60_000);
+      await until(() => (attempts().length === attempt ? true : undefined));
+    }
+    service.clock.advance(20 * 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(attempts()).toHaveLength(6);
+    const entries = await outbox().listDead(10);
+    expect(entries.some((entry) => entry.attempts === 6 && entry.lastError === 'http_503')).toBe(
+      true,
+    );
+    rp.answers.length = 0;
+  });
+
+  it('calls only the registered URI: a redirect is a failure, never followed; a client without a URI gets nothing', async () => {
+    const moved = await registerClient(service, adminKey, {
+      redirect_uris: [`${rpServer.origin}/callback-moved`],
+      backchannel_logout_uri: `${rpServer.origin}/moved`,
+    });
+    const jar = new CookieJar();
+    const signedIn = await signInAt(moved, jar);
+    await signInAt(quietClient, jar);
+    const seen = rp.deliveries.length;
+    await browse(
+      `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
+      jar,
+    );
+    await until(() => rp.deliveries.slice(seen).find((d) => d.path === '/moved'));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const paths = rp.deliveries.slice(seen).map((d) => d.path);
+    expect(paths).toEqual(['/moved']);
+    expect(pendingFor(signedIn.sid)).toBe(1);
+    const file = new DatabaseSync(join(service.dataDir, 'writ.db'), { readOnly: true });
+    try {
+      const rows = file
+        .prepare(
+          'SELECT client_id, last_error FROM backchannel_logouts WHERE browser_session_id = ?',
+        )
+        .all(signedIn.sid) as { client_id: string; last_error: string | null }[];
+      // The quiet client's entry went without a call; the moved one waits to be retried.
+      expect(rows).toEqual([{ client_id: moved.clientId, last_error: 'redirect' }]);
+    } finally {
+      file.close();
+    }
+  });
+});
+
+describe('the back-channel outbox across a restart', () => {
+  it('delivers what a stopped service could not, once it runs again', async () => {
+    const own = await startTestService();
+    const ownAdmin = await own.addKey('admin');
+    await own.addUser(email, password);
+    const listener = relyingParty();
+    const server = await listenRestartably(listener.handler);
+    try {
+      const registered = await registerClient(own, ownAdmin, {
+        redirect_uris: [`${server.origin}/callback`],
+        backchannel_logout_uri: `${server.origin}/backchannel`,
+      });
+      const { verifier, challenge } = pkcePair();
+      const jar = new CookieJar();
+      const params = codeRequest(registered, challenge, { scope: 'openid' });
+      const result = await signInThroughPage(own, jar, authorizeUrl(own, params), {
+        email,
+        password,
+      });
+      const token = await exchangeCode(own, registered, {
+        code: result.get('code') ?? '',
+        code_verifier: verifier,
+        redirect_uri: registered.redirectUri,
+      });
+      const idToken = String(token.body.id_token);
+      // The relying party is down: the attempt fails and the entry waits in the outbox.
+      await server.stop();
+      const out = await browse(
+        `${own.url}/oauth/logout?${new URLSearchParams({ id_token_hint: idToken })}`,
+        jar,
+      );
+      expect(out.status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await own.close();
+      expect(listener.deliveries).toHaveLength(0);
+
+      await server.start();
+      const config = loadConfig({ env: own.env, cwd: own.dataDir, warn: () => {} });
+      const clock = { nowMs: () => Date.now() + 20 * 60_000 };
+      const again = await startService(config, { logger: false, clock });
+      try {
+        const delivery = await until(() =>
+          listener.deliveries.find((d) => d.path === '/backchannel'),
+        );
+        const form = new URLSearchParams(delivery.body);
+        const claims = decodeJwt(form.get('logout_token') ?? '');
+        expect(claims.aud).toBe(registered.clientId);
+        expect(claims.sid).toBe(decodeJwt(idToken).sid);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await server.stop();
+      rmSync(own.dataDir, { recursive: true, force: true });
+    }
+  });
+});
