@@ -2,6 +2,8 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, signInBody } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import { prunePhantomTokens } from '../src/oauth/prune-phantom-tokens.ts';
+import { hashSecret } from '../src/platform/crypto/random.ts';
 import {
   addClient,
   addRefreshingClient,
@@ -138,6 +140,22 @@ describe('client_credentials', () => {
     const response = await token({ grant_type: 'client_credentials' }, basicOf(opaque));
     expect(response.status).toBe(200);
     expect(String(response.body.access_token)).toMatch(/^wat_[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('forgets opaque tokens once they expired (housekeeping), never before', async () => {
+    const opaque = await addServiceClient(service, { access_token_format: 'opaque' });
+    const response = await token({ grant_type: 'client_credentials' }, basicOf(opaque));
+    const hash = hashSecret(String(response.body.access_token));
+    const issuedAt = service.clock.nowMs();
+    await prunePhantomTokens(service.context);
+    expect(await service.context.db.phantomTokens.findLive(hash, issuedAt)).toBeDefined();
+    service.clock.advance((service.context.config.accessTokenTtlSec + 1) * 1000);
+    try {
+      expect(await prunePhantomTokens(service.context)).toBeGreaterThanOrEqual(1);
+      expect(await service.context.db.phantomTokens.findLive(hash, issuedAt)).toBeUndefined();
+    } finally {
+      service.clock.reset();
+    }
   });
 });
 

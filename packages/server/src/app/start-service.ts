@@ -3,6 +3,7 @@ import { createActivityRecorder } from '../activity/activity-recorder.ts';
 import { pruneActivity } from '../activity/prune-activity.ts';
 import { KeyRing } from '../keys/key-ring.ts';
 import { startBackchannelWorker } from '../logout/backchannel-worker.ts';
+import { prunePhantomTokens } from '../oauth/prune-phantom-tokens.ts';
 import { type Clock, systemClock } from '../platform/clock.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
 import { prepareDecoyHash } from '../platform/crypto/password.ts';
@@ -78,6 +79,7 @@ export async function startService(
       pruneSignInThrottles(db, clock.nowMs()),
       pruneActivity(context),
       pruneEndedSessions(context),
+      prunePhantomTokens(context),
     ]).catch((error: unknown) => app.log.error({ err: error }, 'pruning failed'));
   }, pruneEverySec * 1000);
   prune.unref();
