@@ -3,6 +3,7 @@ import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import { authenticateClient } from '../src/clients/authenticate-client.ts';
 
 const assertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -460,5 +461,44 @@ describe('disabled clients and rotated secrets', () => {
     } finally {
       service.clock.advance(-601_000);
     }
+  });
+});
+
+describe('the reason behind each invalid_client (for the service’s logs, never the answer)', () => {
+  const reasonFor = async (
+    params: Record<string, string>,
+    headers: Record<string, string> = {},
+  ) => {
+    const result = await authenticateClient(
+      service.context,
+      { headers, params: new Map(Object.entries(params)) },
+      service.clock.nowMs(),
+    );
+    return result.ok ? 'ok' : result.reason;
+  };
+
+  it('tells the cases apart inside, while the answer above is one and the same', async () => {
+    expect(await reasonFor({}, basic(basicClient.id, basicClient.secret))).toBe('ok');
+    expect(await reasonFor({}, basic(basicClient.id, 'wcs_wrong'))).toBe('wrong_secret');
+    expect(await reasonFor({}, basic('wc_nobody', 'wcs_wrong'))).toBe('unknown_client');
+    expect(await reasonFor({}, basic(postClient.id, postClient.secret))).toBe('wrong_method');
+    expect(await reasonFor({ client_id: basicClient.id })).toBe('wrong_method');
+    expect(await reasonFor({})).toBe('no_credentials');
+    expect(await reasonFor({ client_id: postClient.id, client_secret: 'x' }, basic('a', 'b'))).toBe(
+      'two_methods',
+    );
+    const jwt = await assertion();
+    const params = { client_assertion_type: assertionType, client_assertion: jwt };
+    expect(await reasonFor(params)).toBe('ok');
+    expect(await reasonFor(params)).toBe('assertion_replayed');
+    expect(
+      await reasonFor({ ...params, client_assertion: await assertion({}, { key: strangerKey }) }),
+    ).toBe('assertion_signature');
+    expect(
+      await reasonFor({
+        ...params,
+        client_assertion: await assertion({ aud: 'https://x.example' }),
+      }),
+    ).toBe('assertion_claims');
   });
 });

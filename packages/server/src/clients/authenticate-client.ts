@@ -23,6 +23,22 @@ export interface ClientAuthenticationRequest {
   readonly params: ReadonlyMap<string, string>;
 }
 
+/**
+ * Why an authentication failed, for logs and metrics only. Never put it in an answer: it says
+ * whether a client id exists, which the uniform invalid_client is there to hide.
+ */
+export type ClientAuthenticationReason =
+  | 'two_methods'
+  | 'no_credentials'
+  | 'malformed_credentials'
+  | 'unknown_client'
+  | 'client_disabled'
+  | 'wrong_method'
+  | 'wrong_secret'
+  | 'assertion_signature'
+  | 'assertion_claims'
+  | 'assertion_replayed';
+
 export type ClientAuthentication =
   | { readonly ok: true; readonly client: ClientRecord }
   | {
@@ -31,7 +47,12 @@ export type ClientAuthentication =
       readonly error: 'invalid_client' | 'invalid_request';
       /** Set when the client tried HTTP Basic (RFC 6749 §5.2: answer with the scheme it used). */
       readonly wwwAuthenticate?: string;
+      readonly reason: ClientAuthenticationReason;
     };
+
+type Check =
+  | { readonly ok: true; readonly client: ClientRecord }
+  | { readonly ok: false; readonly reason: ClientAuthenticationReason };
 
 export const jwtBearerAssertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** RFC 7523 leaves the bound to the server: five minutes covers clock drift and a slow network. */
@@ -42,23 +63,21 @@ const clientIdShape = /^[\x21-\x7e]{1,128}$/;
 const jtiShape = /^[\x21-\x7e]{1,256}$/;
 const basicHeader = /^[Bb][Aa][Ss][Ii][Cc] +([A-Za-z0-9+/]+={0,2}) *$/;
 const acceptedAssertionTypes = new Set([undefined, 'JWT', 'client-authentication+jwt']);
+const basicChallenge = 'Basic realm="writ", charset="UTF-8"';
 
 type AuthenticationContext = {
   readonly config: Pick<ServiceConfig, 'issuer'>;
   readonly db: UnitOfWork<ClientsStores>;
 };
 
-const invalidRequest: ClientAuthentication = {
-  ok: false,
-  status: 400,
-  error: 'invalid_request',
-};
+const refused = (reason: ClientAuthenticationReason): Check => ({ ok: false, reason });
 
 /** RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined for Basic. */
 function formDecode(value: string): string | undefined {
   try {
     return decodeURIComponent(value.replaceAll('+', ' '));
   } catch {
+    // A lone `%` or a broken UTF-8 sequence: not a form-encoded value.
     return undefined;
   }
 }
@@ -75,13 +94,15 @@ function parseBasic(header: string): { clientId: string; secret: string } | unde
   return { clientId, secret };
 }
 
-function liveWithMethod(
+/** What stops this stored client from authenticating with `method`, if anything. */
+function unusable(
   stored: StoredClient | undefined,
   method: ClientAuthMethod,
-): stored is StoredClient {
-  return (
-    stored !== undefined && stored.record.disabledAt === null && stored.record.authMethod === method
-  );
+): ClientAuthenticationReason | undefined {
+  if (stored === undefined) return 'unknown_client';
+  if (stored.record.disabledAt !== null) return 'client_disabled';
+  if (stored.record.authMethod !== method) return 'wrong_method';
+  return undefined;
 }
 
 /**
@@ -95,7 +116,7 @@ async function checkSecret(
   secret: string,
   method: 'client_secret_basic' | 'client_secret_post',
   nowMs: number,
-): Promise<ClientRecord | undefined> {
+): Promise<Check> {
   const wellFormed =
     clientIdShape.test(clientId) && secret.length > 0 && secret.length <= maxSecretLength;
   const stored = wellFormed ? await context.db.clients.findById(clientId) : undefined;
@@ -103,8 +124,12 @@ async function checkSecret(
   const current = secretHashMatches(presented, stored?.secretHash ?? null);
   const previous = secretHashMatches(presented, stored?.previousSecretHash ?? null);
   const previousLive = (stored?.previousSecretExpiresAt ?? 0) > nowMs;
-  if (!wellFormed || !liveWithMethod(stored, method)) return;
-  return current || (previous && previousLive) ? stored.record : undefined;
+  if (!wellFormed) return refused('malformed_credentials');
+  const problem = unusable(stored, method);
+  if (problem !== undefined || stored === undefined) return refused(problem ?? 'unknown_client');
+  return current || (previous && previousLive)
+    ? { ok: true, client: stored.record }
+    : refused('wrong_secret');
 }
 
 /** The client's key the assertion names (by kid, else its only key fitting the algorithm). */
@@ -132,39 +157,43 @@ function audienceIsOurs(aud: JWTPayload['aud'], accepted: readonly string[]): bo
 /**
  * RFC 7523 client authentication: a JWT signed with one of the client's registered keys,
  * iss = sub = client_id, aud the issuer, the token endpoint (or the PAR endpoint, RFC 9126 §2),
- * exp required and at most five
- * minutes ahead, a jti used once. The signature is checked (against a decoy key when the client
- * or its key is unknown) before anything about the client decides the answer.
+ * exp required and at most five minutes ahead, a jti used once. The signature is checked
+ * (against a decoy key when the client or its key is unknown) before anything about the client
+ * decides the answer.
  */
 async function checkAssertion(
   context: AuthenticationContext,
   assertion: string,
   claimedClientId: string | undefined,
   nowMs: number,
-): Promise<ClientRecord | undefined> {
-  if (assertion.length > maxAssertionLength) return;
+): Promise<Check> {
+  if (assertion.length > maxAssertionLength) return refused('malformed_credentials');
   let header: ReturnType<typeof decodeProtectedHeader>;
   let unverified: JWTPayload;
   try {
     header = decodeProtectedHeader(assertion);
     unverified = decodeJwt(assertion);
   } catch {
-    return;
+    // Not a compact JWS with a JSON header and claims: nothing more specific to say.
+    return refused('malformed_credentials');
   }
   const clientId = unverified.sub;
   if (typeof clientId !== 'string' || !clientIdShape.test(clientId) || unverified.iss !== clientId)
-    return;
-  if (claimedClientId !== undefined && claimedClientId !== clientId) return;
+    return refused('assertion_claims');
+  if (claimedClientId !== undefined && claimedClientId !== clientId)
+    return refused('assertion_claims');
   const alg = header.alg;
-  if (typeof alg !== 'string' || !clientAssertionAlgorithms.includes(alg)) return;
-  if (!acceptedAssertionTypes.has(header.typ)) return;
-  if (header.crit !== undefined) return;
+  if (typeof alg !== 'string' || !clientAssertionAlgorithms.includes(alg))
+    return refused('malformed_credentials');
+  if (!acceptedAssertionTypes.has(header.typ) || header.crit !== undefined)
+    return refused('malformed_credentials');
 
   const stored = await context.db.clients.findById(clientId);
   const clientKey = assertionKey(stored?.jwks ?? null, alg, header.kid);
   const nowSec = Math.floor(nowMs / 1000);
   const { issuer } = context.config;
-  let payload: JWTPayload;
+  let payload: JWTPayload | undefined;
+  let verifyError: unknown;
   try {
     const key = await importJWK(clientKey ?? decoyKeyFor(alg), alg);
     ({ payload } = await jwtVerify(assertion, key, {
@@ -175,32 +204,91 @@ async function checkAssertion(
       currentDate: new Date(nowMs),
       clockTolerance: Policy.clockToleranceDefaultSec,
     }));
-  } catch {
-    return;
+  } catch (error) {
+    verifyError = error;
   }
-  if (clientKey === undefined || !liveWithMethod(stored, 'private_key_jwt')) return;
+  // Only now, with the signature work done either way, does the client decide anything.
+  const problem = unusable(stored, 'private_key_jwt');
+  if (problem !== undefined || stored === undefined) return refused(problem ?? 'unknown_client');
+  if (clientKey === undefined || payload === undefined) {
+    const code = (verifyError as { code?: unknown } | undefined)?.code;
+    return refused(
+      clientKey === undefined || code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'
+        ? 'assertion_signature'
+        : 'assertion_claims',
+    );
+  }
   // RFC 9126 §2 adds the PAR endpoint to what an assertion may name.
   if (!audienceIsOurs(payload.aud, [issuer, `${issuer}/oauth/token`, `${issuer}/oauth/par`]))
-    return;
+    return refused('assertion_claims');
   const exp = payload.exp;
-  if (typeof exp !== 'number' || exp > nowSec + maxAssertionLifetimeSec) return;
+  if (typeof exp !== 'number' || exp > nowSec + maxAssertionLifetimeSec)
+    return refused('assertion_claims');
   if (typeof payload.iat === 'number' && payload.iat > nowSec + Policy.clockToleranceDefaultSec)
-    return;
+    return refused('assertion_claims');
   const jti = payload.jti;
-  if (typeof jti !== 'string' || !jtiShape.test(jti)) return;
+  if (typeof jti !== 'string' || !jtiShape.test(jti)) return refused('assertion_claims');
   // Kept until exp (plus the tolerance jose allowed past it): a copy is refused as long as it could verify.
   const forgetAtMs = (exp + Policy.clockToleranceDefaultSec) * 1000;
   const firstUse = await context.db.transaction((tx) =>
     tx.clients.recordAssertion(clientId, jti, forgetAtMs, nowMs),
   );
-  return firstUse ? stored.record : undefined;
+  return firstUse ? { ok: true, client: stored.record } : refused('assertion_replayed');
+}
+
+/** A public client: the id alone, which is why PKCE is always required of it. */
+async function checkPublic(context: AuthenticationContext, clientId: string): Promise<Check> {
+  if (!clientIdShape.test(clientId)) return refused('malformed_credentials');
+  const stored = await context.db.clients.findById(clientId);
+  const problem = unusable(stored, 'none');
+  if (problem !== undefined || stored === undefined) return refused(problem ?? 'unknown_client');
+  return { ok: true, client: stored.record };
+}
+
+type Method = 'basic' | 'post' | 'assertion' | 'none';
+
+/** Runs the one method the request uses. */
+async function checkPresented(
+  context: AuthenticationContext,
+  request: ClientAuthenticationRequest,
+  method: Method,
+  nowMs: number,
+): Promise<Check> {
+  const { params } = request;
+  const claimedClientId = params.get('client_id');
+  switch (method) {
+    case 'basic': {
+      const credentials = parseBasic(String(request.headers.authorization));
+      if (credentials === undefined) return refused('malformed_credentials');
+      // RFC 6749 §2.3.1 lets the id ride in the form too; then it must be the same one.
+      if (claimedClientId !== undefined && claimedClientId !== credentials.clientId)
+        return refused('malformed_credentials');
+      const { clientId, secret } = credentials;
+      return checkSecret(context, clientId, secret, 'client_secret_basic', nowMs);
+    }
+    case 'post': {
+      if (claimedClientId === undefined) return refused('malformed_credentials');
+      const secret = params.get('client_secret') ?? '';
+      return checkSecret(context, claimedClientId, secret, 'client_secret_post', nowMs);
+    }
+    case 'assertion': {
+      const assertion = params.get('client_assertion');
+      if (params.get('client_assertion_type') !== jwtBearerAssertionType || assertion === undefined)
+        return refused('malformed_credentials');
+      return checkAssertion(context, assertion, claimedClientId, nowMs);
+    }
+    case 'none':
+      if (claimedClientId === undefined) return refused('no_credentials');
+      return checkPublic(context, claimedClientId);
+  }
 }
 
 /**
  * Authenticates the client of an OAuth request (token, PAR, revocation, introspection): exactly
  * one method per request (two → 400 invalid_request, RFC 6749 §2.3), and it must be the one the
  * client registered. Every failure is the same 401 invalid_client — unknown client, wrong secret,
- * wrong method, disabled client, bad or replayed assertion — so nothing says which check failed.
+ * wrong method, disabled client, bad or replayed assertion — so nothing says which check failed
+ * (`reason` does, for the service's own logs and metrics).
  */
 export async function authenticateClient(
   context: AuthenticationContext,
@@ -208,53 +296,24 @@ export async function authenticateClient(
   nowMs: number,
 ): Promise<ClientAuthentication> {
   const authorization = request.headers.authorization;
-  if (Array.isArray(authorization)) return invalidRequest;
-  const usesBasic = typeof authorization === 'string' && /^basic(\s|$)/i.test(authorization);
   const { params } = request;
-  const usesPost = params.has('client_secret');
-  const usesAssertion = params.has('client_assertion') || params.has('client_assertion_type');
-  if (Number(usesBasic) + Number(usesPost) + Number(usesAssertion) > 1) return invalidRequest;
-  const claimedClientId = params.get('client_id');
-
-  let client: ClientRecord | undefined;
-  if (usesBasic) {
-    const credentials = parseBasic(authorization as string);
-    if (
-      credentials !== undefined &&
-      (claimedClientId === undefined || claimedClientId === credentials.clientId)
-    ) {
-      client = await checkSecret(
-        context,
-        credentials.clientId,
-        credentials.secret,
-        'client_secret_basic',
-        nowMs,
-      );
-    }
-    if (client === undefined) {
-      return {
-        ok: false,
-        status: 401,
-        error: 'invalid_client',
-        wwwAuthenticate: 'Basic realm="writ", charset="UTF-8"',
-      };
-    }
-    return { ok: true, client };
+  const presented: Method[] = [];
+  if (typeof authorization === 'string' && /^basic(\s|$)/i.test(authorization))
+    presented.push('basic');
+  if (params.has('client_secret')) presented.push('post');
+  if (params.has('client_assertion') || params.has('client_assertion_type'))
+    presented.push('assertion');
+  if (Array.isArray(authorization) || presented.length > 1) {
+    return { ok: false, status: 400, error: 'invalid_request', reason: 'two_methods' };
   }
-  if (usesPost) {
-    const secret = params.get('client_secret') ?? '';
-    if (claimedClientId !== undefined)
-      client = await checkSecret(context, claimedClientId, secret, 'client_secret_post', nowMs);
-  } else if (usesAssertion) {
-    const assertion = params.get('client_assertion');
-    if (params.get('client_assertion_type') === jwtBearerAssertionType && assertion !== undefined)
-      client = await checkAssertion(context, assertion, claimedClientId, nowMs);
-  } else if (claimedClientId !== undefined && clientIdShape.test(claimedClientId)) {
-    // A public client: the id alone, which is why PKCE is always required of it.
-    const stored = await context.db.clients.findById(claimedClientId);
-    if (liveWithMethod(stored, 'none')) client = stored.record;
-  }
-  return client === undefined
-    ? { ok: false, status: 401, error: 'invalid_client' }
-    : { ok: true, client };
+  const method = presented[0] ?? 'none';
+  const check = await checkPresented(context, request, method, nowMs);
+  if (check.ok) return check;
+  return {
+    ok: false,
+    status: 401,
+    error: 'invalid_client',
+    reason: check.reason,
+    ...(method === 'basic' ? { wwwAuthenticate: basicChallenge } : {}),
+  };
 }
