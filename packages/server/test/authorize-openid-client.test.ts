@@ -142,8 +142,14 @@ describe('openid-client 6 against Writ', () => {
     const callback = await signInAt(url);
     // A token endpoint (here, a fetch wrapper standing in for one an attacker controls on the
     // path) that answers with the access token in the id_token member.
-    const customFetch: typeof fetch = async (input, init) => {
-      const response = await fetch(input, init);
+    const customFetch: oidc.CustomFetch = async (url, options) => {
+      const response = await fetch(url, {
+        method: options.method,
+        headers: options.headers,
+        // The token request openid-client sends is a form.
+        body: options.body instanceof URLSearchParams ? options.body : null,
+        redirect: options.redirect,
+      });
       const body = (await response.json()) as Record<string, unknown>;
       return new Response(JSON.stringify({ ...body, id_token: body.access_token }), {
         status: response.status,

@@ -1,10 +1,16 @@
 import type { RevocationEntry } from '@writ/core';
-import { type GrantTokens, issueGrantTokens } from '../oauth/issue-grant-tokens.ts';
+import {
+  type GrantTokens,
+  type GrantTokensTransaction,
+  issueGrantTokens,
+} from '../oauth/issue-grant-tokens.ts';
 import type { GrantOutcome, TokenGrant, TokenRequest } from '../oauth/token-grant.ts';
 import { hashSecret } from '../platform/crypto/random.ts';
+import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
 import { revokeSessions } from '../sessions/revoke-sessions.ts';
+import type { SessionsContext, SessionsTransaction } from '../sessions/sessions-context.ts';
 import type { AuthorizationCodeRecord } from './authorization-code-record.ts';
-import type { AuthorizeContext } from './authorize-context.ts';
+import type { AuthorizationCodesStores } from './authorization-codes-store.ts';
 import { signIdToken } from './id-token.ts';
 import { verifierMatchesS256 } from './pkce.ts';
 
@@ -16,6 +22,29 @@ type Redemption =
     }
   | { readonly kind: 'refused'; readonly description: string }
   | { readonly kind: 'reused'; readonly entries: RevocationEntry[] };
+
+/** The stores the token endpoint's unit of work is typed with (oauth/oauth-context.ts). */
+type TokenEndpointStores = SessionsTransaction & GrantTokensTransaction;
+
+/**
+ * What the grant needs: the token endpoint's context. Its unit of work is typed without the
+ * authorize stores (oauth/ owns that type), though the service binds every store to every
+ * transaction (app/stores.ts); `holdsAuthorizationCodes` checks that once per redemption.
+ */
+export type AuthorizationCodeGrantContext = Omit<SessionsContext, 'db'> & {
+  readonly db: UnitOfWork<TokenEndpointStores>;
+};
+
+/**
+ * Whether the unit of work the token endpoint opened holds the authorization codes. Every
+ * transaction of the service holds every store (app/stores.ts); a composition that left these
+ * out is a programming error, thrown as one rather than answered as a refused grant.
+ */
+function holdsAuthorizationCodes(
+  tx: TokenEndpointStores,
+): tx is TokenEndpointStores & AuthorizationCodesStores {
+  return 'authorizationCodes' in tx;
+}
 
 const invalidGrant = (description: string): GrantOutcome => ({
   ok: false,
@@ -33,7 +62,7 @@ const invalidGrant = (description: string): GrantOutcome => ({
  * another redirect URI or a wrong verifier stays usable by its own client until it expires, so
  * a thief without the verifier cannot spend it for the legitimate client.
  */
-export function authorizationCodeGrant(context: AuthorizeContext): TokenGrant {
+export function authorizationCodeGrant(context: AuthorizationCodeGrantContext): TokenGrant {
   return {
     grantType: 'authorization_code',
     async exchange(request: TokenRequest): Promise<GrantOutcome> {
@@ -92,12 +121,14 @@ export function authorizationCodeGrant(context: AuthorizeContext): TokenGrant {
 }
 
 function redeem(
-  context: AuthorizeContext,
+  context: AuthorizationCodeGrantContext,
   request: TokenRequest,
   presented: { readonly code: string; readonly verifier: string; readonly redirectUri: string },
 ): Promise<Redemption> {
   const codeHash = hashSecret(presented.code);
   return context.db.transaction(async (tx): Promise<Redemption> => {
+    if (!holdsAuthorizationCodes(tx))
+      throw new Error("the token endpoint's transaction holds no authorization codes store");
     const nowMs = context.clock.nowMs();
     const code = await tx.authorizationCodes.find(codeHash);
     if (code === undefined)

@@ -1,3 +1,4 @@
+import { authorizationCodeGrant } from '../authorize/authorization-code-grant.ts';
 import { clientCredentialsGrant } from './client-credentials-grant.ts';
 import type { OAuthContext } from './oauth-context.ts';
 import { refreshTokenGrant } from './refresh-token-grant.ts';
@@ -9,6 +10,10 @@ import type { TokenGrant } from './token-grant.ts';
  * and password grants do not exist.
  */
 export function tokenGrants(context: OAuthContext): ReadonlyMap<string, TokenGrant> {
-  const grants: TokenGrant[] = [clientCredentialsGrant(context), refreshTokenGrant(context)];
+  const grants: TokenGrant[] = [
+    authorizationCodeGrant(context),
+    clientCredentialsGrant(context),
+    refreshTokenGrant(context),
+  ];
   return new Map(grants.map((grant) => [grant.grantType, grant]));
 }
