@@ -20,20 +20,20 @@ import {
 //
 // A synchronous `crypto.verify` on the main thread is the cheapest in CPU and latency, but it
 // holds the event loop and leaves the second core idle. node:crypto's callback form puts each
-// check on the libuv threadpool: measured on 2 cores, its per-job set-up, thread wake-ups and
-// callbacks cost so much that with 32 in flight it reached only 1.47–1.74× one core. So:
+// check on the libuv threadpool: measured on 2 cores, its per-job set-up, four threads competing
+// for two cores and one callback per check kept it at 1.47–1.74× one core with 32 in flight. So:
 //
 // - One at a time (the event loop turns between verifies), every check is synchronous.
 // - Once many verifies run without the event loop getting a turn (callers have many in flight),
-//   the next ones are queued into a batch instead, flushed on the loop's next turn (check phase)
-//   or as soon as the batch is full. A flush shares the batch with one verify worker (a
-//   `worker_thread`) through shared memory, in one message, and then the main thread takes jobs
-//   from the same batch itself, synchronously, until none is left: both cores verify, whoever is
-//   free takes the next job (an atomic counter), and neither ever waits for the other. The worker
-//   answers with one message per batch.
-// - While a batch is queued or the worker has jobs, and as long as flushes find more than one
-//   job, verifies keep being batched; a flush that finds one job alone and nothing with the
-//   worker means the caller is back to one at a time.
+//   the next ones are queued into a batch instead: one `SharedArrayBuffer` holding each job's
+//   signing input and signature, written once. A batch is shared with one verify worker (a
+//   `worker_thread`) in one message — at once when the worker has taken everything it was given,
+//   else on the loop's next turn — and on that turn (check phase, after the callers' JavaScript)
+//   the main thread takes, synchronously, whatever jobs the worker has not taken yet. Both take
+//   jobs from the same atomic counter: whoever is free does the next one, and neither waits for
+//   the other. The worker answers once per batch.
+// - Verifies stay batched while the loop's turns queue more than one job each; a turn with one
+//   job alone means the caller is back to one at a time.
 // The state is process-wide on purpose: every verifier shares one event loop and the cores.
 
 /** Synchronous verifies between two turns of the event loop before verifies are batched. */
@@ -84,7 +84,7 @@ let flushScheduled = false;
 let jobsThisTurn = 0;
 /** Batches shared with the worker that it has not answered yet, by slot. */
 const outstanding = new Map<number, Batch>();
-/** Set by a flush that found more than one job; cleared by one that found one alone. */
+/** Whether the loop's last turn queued more than one job: many are in flight. */
 let batching = false;
 let synchronousSinceTurn = 0;
 let turnWatch: NodeJS.Immediate | undefined;
@@ -210,7 +210,11 @@ function startWorker(): RunningWorker | undefined {
   thread.unref();
   const watchdog = setInterval(() => {
     const oldest = outstanding.values().next().value;
-    if (oldest !== undefined && Date.now() - oldest.postedAtMs > stallMs) void thread.terminate();
+    // Only a batch with a job still unanswered: one whose answer is merely waiting for a busy
+    // main thread to read it is no sign of a hung worker.
+    if (oldest !== undefined && Date.now() - oldest.postedAtMs > stallMs && hasPendingJob(oldest)) {
+      void thread.terminate();
+    }
   }, 1_000).unref();
   const running: RunningWorker = { thread, keysSent: new Set(), watchdog, referenced: false };
   thread.on('message', (slot: number) => {
@@ -287,6 +291,14 @@ function settleWith(batch: Batch, index: number, outcome: true | Error | Rejecti
   batch.settledJobs++;
   if (outcome === true) settlers.resolve();
   else settlers.reject(outcome);
+}
+
+function hasPendingJob(batch: Batch): boolean {
+  for (let index = 0; index < batch.jobs; index++) {
+    const at = jobFields.first + index * jobFields.size + jobFields.result;
+    if (Atomics.load(batch.table, at) === jobResult.pending) return true;
+  }
+  return false;
 }
 
 /** Settles the jobs of the batch the worker has finished so far. */
@@ -419,12 +431,10 @@ const onTurn = (): void => {
       settleFromWorker(batch);
     }
   }
-  if (jobs > 1) batching = true;
-  else if (outstanding.size === 0) {
-    // One job alone this turn and nothing with the worker: the caller is back to one at a time.
-    batching = false;
-    synchronousSinceTurn = 0;
-  }
+  // One job alone this turn: the caller is back to one at a time (a job of its own still with
+  // the worker is answered as usual).
+  batching = jobs > 1;
+  if (!batching) synchronousSinceTurn = 0;
 };
 
 /** The batch most recently shared with the worker. */
@@ -524,7 +534,7 @@ export function enqueue(
   batch.settlers[index] = settlersOut;
   settlersOut = undefined;
   jobsThisTurn++;
-  if (forcedPath === 'dispatched' && worker !== undefined && workerHasTakenAll()) {
+  if (batching && forcedPath === 'dispatched' && worker !== undefined && workerHasTakenAll()) {
     // The worker is about to run dry while the main thread is still busy with its callers'
     // JavaScript: this batch goes to it now; the main thread takes from it on the loop's turn.
     open = undefined;

@@ -98,6 +98,23 @@ describe('verifies with many in flight', () => {
   });
 });
 
+describe('a caller alone', () => {
+  it('verifies on the main thread, also right after a burst shared with the worker', async () => {
+    const verifier = createVerifier(options);
+    await runningWorker(verifier);
+    const token = await sign(keys[1] as SigningKey);
+    expect(await outcomes((t) => verifier.verify(t), Array(64).fill(token))).toEqual(
+      Array(64).fill(true),
+    );
+    const before = dispatchStats();
+    for (let call = 0; call < 100; call++) await verifier.verify(token);
+    const after = dispatchStats();
+    // At most the first, queued on the burst's last turn; none once that turn saw it alone.
+    expect(after.checkedByWorker - before.checkedByWorker).toBeLessThanOrEqual(1);
+    expect(after.checkedOnMainThread - before.checkedOnMainThread).toBeGreaterThan(0);
+  });
+});
+
 describe('a verify worker that dies', () => {
   it('refuses the verifies it held (internal_error), and a new worker takes over', async () => {
     const reasons: RejectReason[] = [];
