@@ -316,6 +316,21 @@ describe('writ gateway refuses', () => {
     expect(seen).toHaveLength(0);
   });
 
+  it('a request with a body and no valid token with Connection: close, so its upload is never drained', async () => {
+    const answer = await post(
+      '/upload',
+      { 'content-type': 'application/octet-stream' },
+      Buffer.alloc(1024),
+    );
+    expect(answer.status).toBe(401);
+    expect(answer.headers.connection).toBe('close');
+    // fetch keeps connections alive: without a body to leave unread, the gateway keeps it too.
+    const bodiless = await fetch(`${gateway.url}/x`);
+    await bodiless.arrayBuffer();
+    expect(bodiless.status).toBe(401);
+    expect(bodiless.headers.get('connection')).not.toBe('close');
+  });
+
   it.each(['/../admin', '/a/./b', '/a/%2e%2e/admin', '/a/%2E/b', '/a\\..\\b'])(
     'a path with dot segments (%s): it could leave the upstream prefix',
     async (path) => {

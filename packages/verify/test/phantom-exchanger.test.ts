@@ -542,6 +542,38 @@ describe('with the revocation mirror', () => {
       expect(service.seen).toHaveLength(2);
     },
   );
+
+  it('answers a stale mirror as unavailable (503), not as a bad token, and serves again once it catches up', async () => {
+    const { exchanger, errors } = exchangerWith({
+      revocations: { uri: log.uri, credentials: log.consumerKey, maxStalenessSec: 2 },
+    });
+    const opaque = newOpaqueToken();
+    await exchanger.exchange(opaque);
+    await log.stop();
+    const deadline = Date.now() + 6000;
+    let outcome: unknown;
+    while (Date.now() < deadline) {
+      outcome = await exchanger.exchange(opaque).catch((error: unknown) => error);
+      if (outcome instanceof Error) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(outcome).toBeInstanceOf(ExchangeUnavailableError);
+    expect(outcome).toMatchObject({ code: 'revocations_stale' });
+    expect(errors).toContainEqual(outcome);
+    // A credential that is not an opaque token is still simply invalid.
+    expect(await refusal(exchanger.exchange(await sign(key, validClaims())))).toBeInstanceOf(
+      InvalidTokenError,
+    );
+    await log.start();
+    const recovered = Date.now() + 8000;
+    while (Date.now() < recovered) {
+      if ((await exchanger.exchange(opaque).catch(() => undefined)) !== undefined) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // The cached exchange survived the outage: no new introspection was needed.
+    expect(await exchanger.exchange(opaque)).toMatch(/^eyJ/);
+    expect(service.seen).toHaveLength(1);
+  }, 20_000);
 });
 
 describe('secrets stay out of what the exchanger reports', () => {

@@ -1,6 +1,6 @@
 import { InsufficientScopeError, InvalidTokenError } from '@writ/core';
 import type { VerifyContext } from '../after-signature.ts';
-import { createVerifier, type Verifier } from '../create-verifier.ts';
+import { createVerifier, type VerifiedToken, type Verifier } from '../create-verifier.ts';
 import type { KeyResolver } from '../key-resolver.ts';
 import { createLocalKeySet } from '../local-key-set.ts';
 import { Rejection } from '../rejection.ts';
@@ -107,6 +107,31 @@ export function createPhantomTokenExchanger(
     return new InvalidTokenError();
   };
 
+  /**
+   * The strict verify of an access token the service handed over. A stale mirror refuses every
+   * token, good ones included: that is an outage of the revocation log and is answered like one
+   * (`ExchangeUnavailableError`, 503), not as a verdict on this token (401, after which a client
+   * would throw it away and sign in again).
+   */
+  const verifyAccessToken = async (
+    accessToken: string,
+    context: VerifyContext | undefined,
+  ): Promise<VerifiedToken> => {
+    try {
+      return await verifier.verify(accessToken, context);
+    } catch (error) {
+      if (error instanceof InvalidTokenError && verifier.revocations?.state().stale === true) {
+        const stale = new ExchangeUnavailableError(
+          'revocations_stale',
+          'the revocation mirror is not up to date',
+        );
+        resolved.onError(stale);
+        throw stale;
+      }
+      throw error;
+    }
+  };
+
   /** Asks the service once and verifies everything it says; the access token, or a throw. */
   const introspect = async (opaqueToken: string, key: string): Promise<string> => {
     introspections++;
@@ -128,7 +153,7 @@ export function createPhantomTokenExchanger(
     }
     if (!verdict.active) throw refused(new PhantomRejection('inactive'));
     // Refusals here were already reported by the verifier's onReject (reason bad_access_token).
-    const verified = await verifier.verify(verdict.accessToken);
+    const verified = await verifyAccessToken(verdict.accessToken, undefined);
     const nowMs = Date.now();
     cache.set(
       key,
@@ -152,7 +177,7 @@ export function createPhantomTokenExchanger(
     const cached = cache.get(key, Date.now());
     if (cached !== undefined) {
       try {
-        await verifier.verify(cached.accessToken, context);
+        await verifyAccessToken(cached.accessToken, context);
       } catch (error) {
         // Expired or revoked since it was cached: it is over, drop it now.
         if (error instanceof InvalidTokenError) cache.delete(key);
@@ -176,7 +201,7 @@ export function createPhantomTokenExchanger(
     const accessToken = await flight;
     // The flight verified it for every caller; this adds the caller's own scopes, and is a hit
     // in the verifier's cache.
-    await verifier.verify(accessToken, context);
+    await verifyAccessToken(accessToken, context);
     return accessToken;
   };
 

@@ -6,6 +6,11 @@ export type ExchangeUnavailableCode =
   | 'introspection_unreadable'
   /** `maxConcurrentIntrospections` distinct tokens are already being introspected. */
   | 'too_many_introspections'
+  /**
+   * The revocation mirror has not been up to date for `maxStalenessSec`: no token can be vouched
+   * for until it catches up (the verifier refuses them all, `revocations_stale`).
+   */
+  | 'revocations_stale'
   /** The exchanger was closed. */
   | 'closed';
 
