@@ -226,7 +226,17 @@ async function check(name: string, ok: boolean, detail: string): Promise<void> {
 const connections = 16;
 const warmupSec = 1;
 
-async function loadFixed(target: Target, body: string, durationSec: number) {
+/** Main-thread CPU of a contender (µs): what each request costs the server's event loop. */
+async function mainThreadUs(contender: Contender): Promise<number> {
+  const reply = contender.next();
+  contender.send({ type: 'cpu' });
+  const message = await reply;
+  if (message.type !== 'cpu') throw new Error('unexpected message from contender');
+  return message.mainThread.user + message.mainThread.system;
+}
+
+async function loadFixed(contender: Contender, target: Target, body: string, durationSec: number) {
+  const before = await mainThreadUs(contender);
   const result = await autocannon({
     url: target.url,
     connections,
@@ -235,7 +245,7 @@ async function loadFixed(target: Target, body: string, durationSec: number) {
     headers: target.headers,
     body,
   } as Parameters<typeof autocannon>[0]);
-  return summarise(result, []);
+  return summarise(result, [], (await mainThreadUs(contender)) - before);
 }
 
 /** The largest rate seen per pool, to size the next one (more tokens than it can spend). */
@@ -243,6 +253,7 @@ const fastest = new Map<string, number>();
 
 async function loadWithPool(
   name: string,
+  contender: Contender,
   target: Target,
   mintPort: number,
   body: (token: string) => string,
@@ -252,6 +263,7 @@ async function loadWithPool(
   const pool = await mint(mintPort, Math.ceil(expected * 1.6) + 2000);
   let next = 0;
   let exhausted = false;
+  const before = await mainThreadUs(contender);
   const result = await autocannon({
     url: target.url,
     connections,
@@ -268,21 +280,32 @@ async function loadWithPool(
       },
     ],
   });
-  const run = summarise(result, exhausted ? ['token pool ran out'] : []);
+  const run = summarise(
+    result,
+    exhausted ? ['token pool ran out'] : [],
+    (await mainThreadUs(contender)) - before,
+  );
   fastest.set(name, Math.max(fastest.get(name) ?? 0, run.perSec));
   return run;
 }
 
 interface Run {
   readonly perSec: number;
+  /** The server's main-thread CPU per successful request, µs. */
+  readonly cpuUsPerRequest: number;
   readonly problems: readonly string[];
 }
 
-function summarise(result: AutocannonResult, problems: string[]): Run {
+function summarise(result: AutocannonResult, problems: string[], cpuUs: number): Run {
   const all = [...problems];
   if (result.non2xx > 0) all.push(`${result.non2xx} non-2xx answers`);
   if (result.errors > 0) all.push(`${result.errors} errors`);
-  return { perSec: result['2xx'] / result.duration, problems: all };
+  const ok = result['2xx'];
+  return {
+    perSec: ok / result.duration,
+    cpuUsPerRequest: ok > 0 ? cpuUs / ok : Number.NaN,
+    problems: all,
+  };
 }
 
 async function runLoadGenerator(): Promise<void> {
@@ -357,17 +380,23 @@ async function runLoadGenerator(): Promise<void> {
   await check('Writ introspection', introspected.json.active === true, 'token not active');
 
   const variants: Array<{ name: string; run(durationSec: number): Promise<Run> }> = [
-    { name: 'Writ client_credentials', run: (s) => loadFixed(writCc, writCcBody, s) },
-    { name: 'oidc-provider client_credentials', run: (s) => loadFixed(oidcCc, oidcCcBody, s) },
+    { name: 'Writ client_credentials', run: (s) => loadFixed(writ, writCc, writCcBody, s) },
+    {
+      name: 'oidc-provider client_credentials',
+      run: (s) => loadFixed(oidc, oidcCc, oidcCcBody, s),
+    },
     {
       name: 'Writ refresh_token (SQLite, durable)',
-      run: (s) => loadWithPool('writ', writRefresh, writAt.mintPort, refreshBody, s),
+      run: (s) => loadWithPool('writ', writ, writRefresh, writAt.mintPort, refreshBody, s),
     },
     {
       name: 'oidc-provider refresh_token (in memory)',
-      run: (s) => loadWithPool('oidc', oidcRefresh, oidcAt.mintPort, refreshBody, s),
+      run: (s) => loadWithPool('oidc', oidc, oidcRefresh, oidcAt.mintPort, refreshBody, s),
     },
-    { name: 'Writ introspection (JWT)', run: (s) => loadFixed(writIntrospect, introspectBody, s) },
+    {
+      name: 'Writ introspection (JWT)',
+      run: (s) => loadFixed(writ, writIntrospect, introspectBody, s),
+    },
   ];
 
   const samples = new Map<string, Run[]>(variants.map((v) => [v.name, []]));
@@ -395,6 +424,7 @@ async function runLoadGenerator(): Promise<void> {
 
   const rate = (name: string) => median((samples.get(name) ?? []).map((r) => r.perSec));
   const spread = (name: string) => spreadPercent((samples.get(name) ?? []).map((r) => r.perSec));
+  const cpu = (name: string) => median((samples.get(name) ?? []).map((r) => r.cpuUsPerRequest));
   console.log('\n## POST /oauth/token: Writ next to oidc-provider, one run\n');
   console.log(
     `${connections} connections, ${rounds} round(s) of ${seconds} s runs, order rotated per round, medians; every refresh spends a never-used token`,
@@ -403,7 +433,7 @@ async function runLoadGenerator(): Promise<void> {
   console.log('');
   for (const variant of variants) {
     console.log(
-      `${padEnd(variant.name, 42)} ${padStart(formatRate(rate(variant.name)), 7)}/s  ±${spread(variant.name).toFixed(0)}%`,
+      `${padEnd(variant.name, 42)} ${padStart(formatRate(rate(variant.name)), 7)}/s  ±${padEnd(`${spread(variant.name).toFixed(0)}%`, 4)}  ${padStart(cpu(variant.name).toFixed(0), 5)} µs main-thread CPU/request`,
     );
   }
   const ccRatio = rate('Writ client_credentials') / rate('oidc-provider client_credentials');
@@ -415,6 +445,12 @@ async function runLoadGenerator(): Promise<void> {
   );
   console.log(
     `Writ / oidc-provider refresh_token        ${formatRatio(refreshRatio)}  (target > 1.0: ${refreshRatio > 1 ? 'PASS' : 'FAIL'})`,
+  );
+  const ccCpuRatio = cpu('oidc-provider client_credentials') / cpu('Writ client_credentials');
+  const refreshCpuRatio =
+    cpu('oidc-provider refresh_token (in memory)') / cpu('Writ refresh_token (SQLite, durable)');
+  console.log(
+    `oidc-provider / Writ main-thread CPU per request: client_credentials ${formatRatio(ccCpuRatio)}, refresh_token ${formatRatio(refreshCpuRatio)}`,
   );
   console.log(
     `\nRESULT oauth-token writClientCredentialsPerSec=${rate('Writ client_credentials').toFixed(0)} oidcClientCredentialsPerSec=${rate('oidc-provider client_credentials').toFixed(0)} writRefreshPerSec=${rate('Writ refresh_token (SQLite, durable)').toFixed(0)} oidcRefreshPerSec=${rate('oidc-provider refresh_token (in memory)').toFixed(0)} writIntrospectionPerSec=${rate('Writ introspection (JWT)').toFixed(0)}`,
