@@ -136,7 +136,7 @@ const refreshAt = (target: RegisteredClient, refreshToken: string) =>
     { authorization: basic(target.clientId, target.clientSecret ?? '') },
   );
 
-async function until<T>(probe: () => T | undefined, timeoutMs = 8000): Promise<T> {
+async function until<T>(probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
@@ -443,7 +443,7 @@ describe('Back-Channel Logout 1.0', () => {
     await until(() => (attempts().length === 1 ? true : undefined));
     for (let attempt = 2; attempt <= 6; attempt++) {
       service.clock.advance(20 * 60_000);
-      await until(() => (attempts().length === attempt ? true : undefined));
+      await until(() => (attempts().length >= attempt ? true : undefined));
     }
     service.clock.advance(20 * 60_000);
     await new Promise((resolve) => setTimeout(resolve, 2500));

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import {
@@ -242,5 +243,23 @@ describe('DPoP-bound access tokens at /oauth/userinfo', () => {
     for (const refused of [replayed, asBearer, stolen, otherUrl]) {
       expect(refused.headers.get('www-authenticate')).toMatch(/DPoP error="invalid_token", algs="/);
     }
+  });
+});
+
+describe('userinfo with a client library nobody here wrote', () => {
+  it('openid-client 6 discovers the endpoint and reads the claims, checking sub', async () => {
+    const config = await oidc.discovery(
+      new URL(service.url),
+      client.clientId,
+      undefined,
+      oidc.ClientSecretBasic(client.clientSecret ?? ''),
+      { execute: [oidc.allowInsecureRequests] },
+    );
+    expect(config.serverMetadata().userinfo_endpoint).toBe(userinfoUrl);
+    const { accessToken } = await codeFlowTokens({ scope: 'openid email' });
+    const claims = await oidc.fetchUserInfo(config, accessToken, userId);
+    expect(claims).toEqual({ sub: userId, email, email_verified: false });
+    // openid-client refuses an answer about another subject than the one it expects.
+    await expect(oidc.fetchUserInfo(config, accessToken, 'usr_someone_else')).rejects.toThrow();
   });
 });

@@ -10,6 +10,8 @@ export interface ClaimDueLogouts {
 export interface BackchannelLogoutsStore {
   /** Queues the entries, due at once. */
   enqueue(entries: readonly NewBackchannelLogout[], nowMs: number): Promise<void>;
+  /** Whether any live entry is due at `nowMs`: the worker's idle poll, a read only. */
+  anyDue(nowMs: number): Promise<boolean>;
   /**
    * Claims up to `limit` live entries due at `nowMs`, oldest due first, in one conditional update
    * that counts the attempt and moves them out of reach until `leaseUntilMs`: of two workers (two

@@ -157,6 +157,8 @@ export function startBackchannelWorker(
       if (closed || room <= 0) return;
       const nowMs = clock.nowMs();
       await pruneIfDue(nowMs);
+      // The idle poll is a read: a claim (a write, through the group commit) only when due.
+      if (!(await db.backchannelLogouts.anyDue(nowMs))) continue;
       const claimed = await db.transaction((tx) =>
         tx.backchannelLogouts.claimDue({ nowMs, limit: room, leaseUntilMs: nowMs + leaseMs }),
       );

@@ -45,6 +45,17 @@ export function kyselyBackchannelLogoutsStore(
         .execute();
     },
 
+    async anyDue(nowMs) {
+      const row = await db
+        .selectFrom('backchannel_logouts')
+        .select('id')
+        .where('dead_at', 'is', null)
+        .where('next_attempt_at', '<=', nowMs)
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     async claimDue({ nowMs, limit, leaseUntilMs }) {
       // DELETE/UPDATE have no LIMIT on PostgreSQL: the bound is a sub-select of keys, and the
       // outer conditions repeat the due test so an entry another worker claimed in between is
