@@ -162,6 +162,45 @@ describe('POST /oauth/register when dynamic registration is on', () => {
     expect((await registerWith(token)).status).toBe(201);
   });
 
+  it.each([
+    'https://127.0.0.1/logout',
+    'http://localhost:8080/logout',
+    'https://app.localhost/logout',
+    'https://10.0.0.5/logout',
+    'https://172.20.1.1/logout',
+    'https://192.168.1.10/logout',
+    'https://169.254.169.254/latest/meta-data',
+    'https://100.64.0.1/logout',
+    'https://[::1]/logout',
+    'https://[fd00::1]/logout',
+    'https://[fe80::1]/logout',
+    'https://[::ffff:127.0.0.1]/logout',
+    'https://metadata.google.internal/logout',
+    'https://printer.local/logout',
+  ])(
+    'refuses a back-channel logout URI the service would call inside its own network: %s',
+    async (uri) => {
+      const token = await issueToken(service, adminKey);
+      const answer = await registerWith(token, { ...app, backchannel_logout_uri: uri });
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toBe('invalid_client_metadata');
+    },
+  );
+
+  it('accepts a back-channel logout URI on a public host (and the admin API a loopback one)', async () => {
+    const token = await issueToken(service, adminKey);
+    const answer = await registerWith(token, {
+      ...app,
+      backchannel_logout_uri: 'https://partner.example/backchannel',
+    });
+    expect(answer.status).toBe(201);
+    const byAdmin = await call(service.url, 'POST', '/admin/clients', {
+      token: adminKey,
+      body: { ...app, backchannel_logout_uri: 'http://127.0.0.1:9000/backchannel' },
+    });
+    expect(byAdmin.status).toBe(201);
+  });
+
   it('ignores metadata it does not understand (RFC 7591 §2) and stores none of it', async () => {
     const token = await issueToken(service, adminKey);
     const answer = await registerWith(token, {

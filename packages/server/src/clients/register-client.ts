@@ -43,6 +43,7 @@ export async function registerClient(
     defaultAudience:
       channel.via === 'admin' ? context.config.audience : (channel.token.audiences[0] ?? ''),
     defaultName: channel.via === 'admin' ? undefined : channel.token.name,
+    allowInternalBackchannel: channel.via === 'admin',
   });
   if (!validated.ok) return validated;
   const { metadata } = validated;

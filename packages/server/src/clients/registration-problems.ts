@@ -25,7 +25,7 @@ export const registrationProblems = {
   invalid_access_token_format: 'access_token_format must be jwt or opaque',
   invalid_dpop_setting: 'dpop_bound_access_tokens must be true or false',
   invalid_backchannel_logout_uri:
-    'backchannel_logout_uri must be an absolute https URL (or http on a loopback host) of at most 2000 characters without fragment or credentials, and needs authorization_code',
+    'backchannel_logout_uri must be an absolute https URL (or http on a loopback host, admin registrations only) of at most 2000 characters without fragment or credentials, on a public host for dynamic registrations, and needs authorization_code',
   invalid_post_logout_redirect_uri:
     'post_logout_redirect_uris must be at most 20 distinct URLs following the redirect_uris rule, and need authorization_code',
   outside_registration_token:

@@ -8,6 +8,7 @@ import {
   GRANT_TYPES,
   type GrantType,
 } from './client-record.ts';
+import { namesPublicHost } from './outbound-host-rule.ts';
 import { acceptableBackchannelUri, acceptableRedirectUri } from './redirect-uri-rule.ts';
 import type { RegistrationProblem } from './registration-problems.ts';
 
@@ -47,6 +48,11 @@ export interface ValidateOptions {
   readonly defaultAudience: string;
   /** The name when the request gives none (RFC 7591 makes it optional); undefined: required. */
   readonly defaultName: string | undefined;
+  /**
+   * Whether the back-channel logout endpoint may be on this machine or a private network: yes
+   * for an operator's registration, no for an outsider's (the service would call it).
+   */
+  readonly allowInternalBackchannel: boolean;
 }
 
 const invisibleOrControl = /\p{C}/u;
@@ -177,7 +183,12 @@ export async function validateClientMetadata(
   const backchannel = input.backchannel_logout_uri ?? null;
   if (
     backchannel !== null &&
-    !(typeof backchannel === 'string' && usesCode && acceptableBackchannelUri(backchannel))
+    !(
+      typeof backchannel === 'string' &&
+      usesCode &&
+      acceptableBackchannelUri(backchannel) &&
+      (options.allowInternalBackchannel || namesPublicHost(new URL(backchannel)))
+    )
   )
     return refuse('invalid_backchannel_logout_uri');
 
