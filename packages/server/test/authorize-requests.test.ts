@@ -228,6 +228,37 @@ describe('GET /oauth/authorize: errors sent to the verified redirect URI', () =>
   });
 });
 
+describe('POST /oauth/authorize (OIDC Core §3.1.2.1)', () => {
+  async function post(body: URLSearchParams): Promise<Response> {
+    return fetch(`${service.url}/oauth/authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+      redirect: 'manual',
+    });
+  }
+
+  it('takes the request as a form as well, with the same checks', async () => {
+    const page = await post(new URLSearchParams(codeRequest(client, challenge)));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('action="/oauth/authorize/sign-in"');
+    const plain = await post(
+      new URLSearchParams(codeRequest(client, challenge, { code_challenge_method: 'plain' })),
+    );
+    expect(plain.status).toBe(302);
+    expect(redirectParams(plain).get('error')).toBe('invalid_request');
+    const stranger = await post(
+      new URLSearchParams(
+        codeRequest(client, challenge, { redirect_uri: 'https://attacker.example/cb' }),
+      ),
+    );
+    await expectShownError(stranger);
+    const repeated = new URLSearchParams(codeRequest(client, challenge));
+    repeated.append('client_id', twoUris.clientId);
+    await expectShownError(await post(repeated));
+  });
+});
+
 describe('the sign-in page', () => {
   it("is the service's own HTML: no script, no external asset, never framed, never stored", async () => {
     const response = await get(codeRequest(client, challenge));

@@ -10,8 +10,8 @@ export interface AuthorizationCodesStore {
   redeem(codeHash: string, nowMs: number): Promise<boolean>;
   /** Remembers the session the redemption opened, so a second presentation can revoke it. */
   recordSession(codeHash: string, sessionId: string): Promise<void>;
-  /** Deletes codes that expired before `beforeMs`; returns how many. */
-  pruneExpired(beforeMs: number): Promise<number>;
+  /** Deletes up to `limit` codes that expired before `beforeMs`; returns how many. */
+  pruneExpired(beforeMs: number, limit: number): Promise<number>;
 }
 
 export interface AuthorizationCodesStores {

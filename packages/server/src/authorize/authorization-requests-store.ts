@@ -25,8 +25,8 @@ export interface AuthorizationRequestsStore {
     purpose: HeldAuthorizationRequest['purpose'],
     nowMs: number,
   ): Promise<HeldAuthorizationRequest | undefined>;
-  /** Deletes requests that expired before `beforeMs`; returns how many. */
-  pruneExpired(beforeMs: number): Promise<number>;
+  /** Deletes up to `limit` requests that expired before `beforeMs`; returns how many. */
+  pruneExpired(beforeMs: number, limit: number): Promise<number>;
 }
 
 export interface AuthorizationRequestsStores {

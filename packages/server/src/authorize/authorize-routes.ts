@@ -138,8 +138,8 @@ function signInSuffices(
 
 /**
  * `GET /oauth/authorize` (RFC 6749 §4.1.1 with PKCE, RFC 9207 `iss`, RFC 9126 `request_uri`,
- * OIDC `nonce`, `prompt`, `max_age`), `POST /oauth/authorize/sign-in` (the sign-in page's form)
- * and `POST /oauth/par` (RFC 9126).
+ * OIDC `nonce`, `prompt`, `max_age`) and its `POST` form, `POST /oauth/authorize/sign-in` (the
+ * sign-in page's form) and `POST /oauth/par` (RFC 9126).
  */
 export async function authorizeRoutes(
   app: FastifyInstance,
@@ -168,8 +168,11 @@ export async function authorizeRoutes(
       message,
     });
 
-  app.get(authorizePath, async (request, reply) => {
-    const input = queryParamsOf(request.url);
+  const answerAuthorization = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    input: OAuthParams | undefined,
+  ) => {
     if (input === undefined) return sendErrorPage(reply, 400, shownProblemText.invalid_request);
     const resolved = await resolveRequest(context, input);
     if (!resolved.ok) {
@@ -180,14 +183,16 @@ export async function authorizeRoutes(
     const { client, request: authorization } = resolved;
     const session = await browserSessionOf(context, request);
     const nowMs = context.clock.nowMs();
-    if (signInSuffices(authorization, session, nowMs) && session !== undefined) {
-      if (!consentRequired(client, authorization)) {
-        return redirectWithCode(reply, context, 302, authorization, {
-          userId: session.userId,
-          authTimeMs: session.createdAt,
-          sessionId: session.id,
-        });
-      }
+    if (
+      session !== undefined &&
+      signInSuffices(authorization, session, nowMs) &&
+      !consentRequired(client, authorization)
+    ) {
+      return redirectWithCode(reply, context, 302, authorization, {
+        userId: session.userId,
+        authTimeMs: session.createdAt,
+        sessionId: session.id,
+      });
     }
     if (authorization.prompt === 'none') {
       return redirectWithError(reply, context, authorization, {
@@ -204,10 +209,26 @@ export async function authorizeRoutes(
       '',
       undefined,
     );
-  });
+  };
+
+  app.get(authorizePath, (request, reply) =>
+    answerAuthorization(request, reply, queryParamsOf(request.url)),
+  );
 
   await app.register(async (forms) => {
     acceptFormBodies(forms);
+
+    // OIDC Core §3.1.2.1: the authorization endpoint takes POST as well (a form-encoded body).
+    // A repeated parameter here is shown rather than redirected: the form parser says only
+    // that one was repeated, not whether it was client_id or redirect_uri.
+    forms.post(authorizePath, (request, reply) => {
+      const form = formParamsOf(request);
+      return answerAuthorization(
+        request,
+        reply,
+        form.ok ? { params: form.params, repeated: new Set() } : undefined,
+      );
+    });
 
     forms.post(signInFormPath, async (request, reply) => {
       const form = formParamsOf(request);

@@ -78,10 +78,17 @@ export function kyselyAuthorizationCodesStore(
         .execute();
     },
 
-    async pruneExpired(beforeMs) {
+    async pruneExpired(beforeMs, limit) {
+      // A sub-select of keys bounds the delete (PostgreSQL's DELETE has no LIMIT).
       const result = await db
         .deleteFrom('authorization_codes')
-        .where('expires_at', '<', beforeMs)
+        .where('code_hash', 'in', (qb) =>
+          qb
+            .selectFrom('authorization_codes')
+            .select('code_hash')
+            .where('expires_at', '<', beforeMs)
+            .limit(limit),
+        )
         .executeTakeFirst();
       return Number(result.numDeletedRows);
     },

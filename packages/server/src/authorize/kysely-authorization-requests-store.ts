@@ -63,10 +63,17 @@ export function kyselyAuthorizationRequestsStore(
       return row && toRecord(row);
     },
 
-    async pruneExpired(beforeMs) {
+    async pruneExpired(beforeMs, limit) {
+      // A sub-select of keys bounds the delete (PostgreSQL's DELETE has no LIMIT).
       const result = await db
         .deleteFrom('authorization_requests')
-        .where('expires_at', '<', beforeMs)
+        .where('handle_hash', 'in', (qb) =>
+          qb
+            .selectFrom('authorization_requests')
+            .select('handle_hash')
+            .where('expires_at', '<', beforeMs)
+            .limit(limit),
+        )
         .executeTakeFirst();
       return Number(result.numDeletedRows);
     },

@@ -1,0 +1,46 @@
+import type { Clock } from '../platform/clock.ts';
+import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
+import type { AuthorizationCodesStores } from './authorization-codes-store.ts';
+import type { AuthorizationRequestsStores } from './authorization-requests-store.ts';
+
+/**
+ * How long a code is kept past its 60 s: presenting it again within this time still revokes
+ * the session its redemption opened (RFC 6749 §4.1.2). A thief replaying a code a day later
+ * has long been outrun by the access tokens' lifetime; the session itself ends with its own
+ * lifetimes and sign-outs.
+ */
+export const expiredCodeRetentionMs = 24 * 3600 * 1000;
+/** Rows per delete and deletes per run: each write holds the lock briefly. */
+const rowsPerDelete = 1000;
+const deletesPerRun = 50;
+
+async function pruneInBatches(deleteBatch: () => Promise<number>): Promise<number> {
+  let pruned = 0;
+  for (let batch = 0; batch < deletesPerRun; batch++) {
+    const deleted = await deleteBatch();
+    pruned += deleted;
+    if (deleted < rowsPerDelete) break;
+  }
+  return pruned;
+}
+
+/**
+ * Forgets authorization codes a day after they expired and pushed requests once they expired,
+ * in bounded deletes (each its own transaction). For the housekeeping loop.
+ */
+export async function pruneAuthorizationRecords(context: {
+  readonly db: UnitOfWork<AuthorizationCodesStores & AuthorizationRequestsStores>;
+  readonly clock: Clock;
+}): Promise<{ readonly codes: number; readonly pushedRequests: number }> {
+  const nowMs = context.clock.nowMs();
+  const { db } = context;
+  const codes = await pruneInBatches(() =>
+    db.transaction((tx) =>
+      tx.authorizationCodes.pruneExpired(nowMs - expiredCodeRetentionMs, rowsPerDelete),
+    ),
+  );
+  const pushedRequests = await pruneInBatches(() =>
+    db.transaction((tx) => tx.authorizationRequests.pruneExpired(nowMs, rowsPerDelete)),
+  );
+  return { codes, pushedRequests };
+}

@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import { pruneAuthorizationRecords } from '../src/authorize/prune-authorization-records.ts';
+import {
+  authorizeUrl,
+  CookieJar,
+  codeRequest,
+  pkcePair,
+  type RegisteredClient,
+  registerClient,
+  signInThroughPage,
+} from './support/authorize-flow.ts';
+
+const email = 'ruth@example.com';
+const password = 'correct horse battery staple';
+
+let service: TestService;
+let client: RegisteredClient;
+
+beforeAll(async () => {
+  service = await startTestService();
+  await service.addUser(email, password);
+  client = await registerClient(service, await service.addKey('admin'));
+});
+afterAll(() => service.destroy());
+
+function count(table: string): number {
+  const db = new DatabaseSync(join(service.dataDir, 'writ.db'), { readOnly: true });
+  try {
+    return Number((db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
+  } finally {
+    db.close();
+  }
+}
+
+async function pushOne(): Promise<void> {
+  const response = await fetch(`${service.url}/oauth/par`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams(codeRequest(client, pkcePair().challenge)),
+  });
+  expect(response.status).toBe(201);
+}
+
+describe('pruning authorization records', () => {
+  it('forgets pushed requests once expired and codes a day after they expired', async () => {
+    await signInThroughPage(
+      service,
+      new CookieJar(),
+      authorizeUrl(service, codeRequest(client, pkcePair().challenge)),
+      { email, password },
+    );
+    await pushOne();
+    expect(count('authorization_codes')).toBe(1);
+    expect(count('authorization_requests')).toBe(1);
+
+    // Both still live: nothing goes.
+    expect(await pruneAuthorizationRecords(service.context)).toEqual({
+      codes: 0,
+      pushedRequests: 0,
+    });
+
+    // Past the pushed request's 60 s and the code's: the request goes, the code stays a day.
+    service.clock.advance(2 * 60_000);
+    try {
+      expect(await pruneAuthorizationRecords(service.context)).toEqual({
+        codes: 0,
+        pushedRequests: 1,
+      });
+      expect(count('authorization_codes')).toBe(1);
+      service.clock.advance(24 * 3600_000);
+      expect(await pruneAuthorizationRecords(service.context)).toEqual({
+        codes: 1,
+        pushedRequests: 0,
+      });
+      expect(count('authorization_codes')).toBe(0);
+      expect(count('authorization_requests')).toBe(0);
+    } finally {
+      service.clock.reset();
+    }
+  });
+});
