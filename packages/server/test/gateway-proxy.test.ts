@@ -42,6 +42,8 @@ const seen: SeenUpstream[] = [];
 /** Releases the second half of /stream. */
 let releaseStream: (() => void) | undefined;
 let upstreamClosedEarly = 0;
+/** What the gateway reported about its upstream requests. */
+const gatewayErrors: string[] = [];
 
 function header(raw: readonly string[], name: string): string[] {
   return raw.filter((_, i) => i % 2 === 1 && raw[i - 1]?.toLowerCase() === name);
@@ -139,6 +141,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     port: 0,
     upstreamTimeoutMs: 400,
+    onError: (event) => gatewayErrors.push(event.code),
   });
 });
 
@@ -369,8 +372,10 @@ describe('writ gateway refuses', () => {
 
 describe('upstream failures', () => {
   it('answer 504 when the upstream does not answer in time, without details', async () => {
+    const errorsBefore = gatewayErrors.length;
     const response = await send('GET', `${gateway.url}/slow`, bearer());
     expect(response.status).toBe(504);
+    expect(gatewayErrors.slice(errorsBefore)).toContain('upstream_timeout');
     expect(JSON.parse(response.body)).toEqual({ error: 'gateway_timeout' });
   });
 

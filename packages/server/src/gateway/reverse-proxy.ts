@@ -93,6 +93,8 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
   const clientProto = options.clientProto ?? 'http';
 
   const forward = (request: IncomingMessage, response: ServerResponse, path: string): void => {
+    // The client may have gone while its token was being exchanged: nothing left to forward.
+    if (request.destroyed || response.destroyed) return;
     const headers = upstreamRequestHeaders(request.rawHeaders, {
       upstreamHost: upstream.host,
       clientAddress: request.socket.remoteAddress,
@@ -131,10 +133,19 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
     });
     outgoing.on('response', (upstreamResponse) => {
       answered = true;
-      response.writeHead(
-        upstreamResponse.statusCode ?? 502,
-        clientResponseHeaders(upstreamResponse.rawHeaders),
-      );
+      try {
+        response.writeHead(
+          upstreamResponse.statusCode ?? 502,
+          clientResponseHeaders(upstreamResponse.rawHeaders),
+        );
+      } catch (error) {
+        // A status or field node:http will not send (it throws here, in an event handler, where
+        // it would take the whole gateway down): the upstream's answer is unusable.
+        onError({ code: 'upstream_response_broken', error });
+        upstreamResponse.destroy();
+        answer(response, 502, 'bad_gateway');
+        return;
+      }
       upstreamResponse.pipe(response);
       upstreamResponse.on('error', (error) => {
         onError({ code: 'upstream_response_broken', error });
