@@ -25,7 +25,11 @@ import { derivePendingSignInKey, openPendingSignIn, sealPendingSignIn } from './
 import { registeredRedirectUri, resolveClientRedirect } from './resolve-client-redirect.ts';
 import { isSignInFormCsrfValid, issueSignInFormCsrf } from './sign-in-form-csrf.ts';
 import { sendErrorPage, sendSignInPage, signInFormPath } from './sign-in-page.ts';
-import { checkAuthorizationParameters, echoableState } from './validate-authorization-request.ts';
+import {
+  checkAuthorizationParameters,
+  echoableState,
+  stillAllowed,
+} from './validate-authorization-request.ts';
 
 export const authorizePath = '/oauth/authorize';
 export const parPath = '/oauth/par';
@@ -68,8 +72,7 @@ async function resolveRequest(
     const request = await takeHeldRequest(context, 'pushed', handle, client.clientId);
     if (request === undefined) return { ok: false, problem: 'invalid_request_uri' };
     // The client's registration may have changed in the seconds since it pushed.
-    if (!client.redirectUris.includes(request.redirectUri))
-      return { ok: false, problem: 'invalid_redirect_uri' };
+    if (!stillAllowed(client, request)) return { ok: false, problem: 'invalid_redirect_uri' };
     return { ok: true, client, request };
   }
   const target = await resolveClientRedirect(context, input);
@@ -244,7 +247,7 @@ export async function authorizeRoutes(
       if (!isSignInFormCsrfValid(request, context.csrfKey, sealed, csrf))
         return sendErrorPage(reply, 403, shownProblemText.sign_in_expired);
       const client = await findClient(context, authorization.clientId);
-      if (client === undefined || !client.redirectUris.includes(authorization.redirectUri))
+      if (client === undefined || !stillAllowed(client, authorization))
         return sendErrorPage(reply, 400, shownProblemText.invalid_client);
       const pending = { sealed, client, redirectUri: authorization.redirectUri };
       if (

@@ -118,3 +118,17 @@ export function checkAuthorizationParameters(
     },
   };
 }
+
+/**
+ * Whether a request validated earlier (pushed, or waiting on the sign-in page) is still within
+ * what its client may ask for: an operator may have narrowed the registration since.
+ */
+export function stillAllowed(client: ClientRecord, request: AuthorizationRequest): boolean {
+  return (
+    client.clientId === request.clientId &&
+    client.grantTypes.includes('authorization_code') &&
+    client.redirectUris.includes(request.redirectUri) &&
+    client.audiences.includes(request.audience) &&
+    request.scope.split(' ').every((member) => client.scopes.includes(member))
+  );
+}
