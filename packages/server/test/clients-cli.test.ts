@@ -143,6 +143,12 @@ describe('writ client add / list', () => {
     expect(refused.out).toEqual([]);
   });
 
+  it('prints its options for --help and exits 0', async () => {
+    const t = terminal();
+    expect(await runCli(['client', 'add', '--help'], t.io)).toBe(0);
+    expect(t.err.join('\n')).toContain('--redirect-uri <uri>');
+  });
+
   it('answers usage with exit code 2 to a missing name, an unknown option or a missing value', async () => {
     for (const args of [
       [],

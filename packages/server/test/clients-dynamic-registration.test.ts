@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import { findUsableRegistrationToken } from '../src/clients/find-usable-registration-token.ts';
 import { registerClient } from '../src/clients/register-client.ts';
-import { findUsableRegistrationToken } from '../src/clients/registration-token.ts';
 import { ConfigError, loadConfig } from '../src/platform/config/load-config.ts';
 
 const app = {

@@ -4,15 +4,16 @@ import { authenticateApiKey } from '../api-keys/authenticate-api-key.ts';
 import type { GrantType } from './client-record.ts';
 import { clientResponse } from './client-response.ts';
 import type { ClientsContext } from './clients-context.ts';
-import { disableClient } from './disable-client.ts';
-import { describeClient, listClients } from './list-clients.ts';
-import { registerClient } from './register-client.ts';
-import { registrationProblems } from './registration-problems.ts';
 import {
   createRegistrationToken,
   defaultRegistrationTokenTtlSec,
   registrationTokenProblem,
-} from './registration-token.ts';
+} from './create-registration-token.ts';
+import { describeClient } from './describe-client.ts';
+import { disableClient } from './disable-client.ts';
+import { listClients } from './list-clients.ts';
+import { registerClient } from './register-client.ts';
+import { registrationProblems } from './registration-problems.ts';
 import { replaceClientJwks } from './replace-client-jwks.ts';
 import { maxSecretGracePeriodSec, rotateClientSecret } from './rotate-client-secret.ts';
 

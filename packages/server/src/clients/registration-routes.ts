@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../platform/config/config.ts';
 import { clientResponse } from './client-response.ts';
 import type { ClientsContext } from './clients-context.ts';
+import { findUsableRegistrationToken } from './find-usable-registration-token.ts';
 import { registerClient } from './register-client.ts';
 import { registrationProblems } from './registration-problems.ts';
-import { findUsableRegistrationToken } from './registration-token.ts';
 
 const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
 
