@@ -65,6 +65,13 @@ describe('discovery metadata', () => {
     const openid = await document('/.well-known/openid-configuration');
     expect(openid).toEqual(oauth);
     expect(oauth.issuer).toBe(service.url);
+    for (const path of ['/.well-known/openid-configuration', '/.well-known/jwks.json']) {
+      const response = await fetch(`${service.url}${path}`, {
+        headers: { origin: 'https://spa.example' },
+      });
+      await response.arrayBuffer();
+      expect(response.headers.get('access-control-allow-origin'), path).toBe('*');
+    }
   });
 
   it('names its own members with the writ_ prefix, and nothing else outside the registries', async () => {

@@ -405,6 +405,49 @@ describe('refresh_token', () => {
   });
 });
 
+describe('browser-based clients', () => {
+  it('may call the token and revocation endpoints from another origin, without credentials', async () => {
+    for (const path of ['/oauth/token', '/oauth/revoke']) {
+      const preflight = await fetch(`${service.url}${path}`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://spa.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+      expect(preflight.headers.get('access-control-allow-methods')).toBe('POST');
+      expect(preflight.headers.get('access-control-allow-headers')).toContain('content-type');
+      expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+    }
+    const answered = await token(
+      { grant_type: 'client_credentials' },
+      { ...basicOf(serviceClient), origin: 'https://spa.example' },
+    );
+    expect(answered.status).toBe(200);
+    expect(answered.headers.get('access-control-allow-origin')).toBe('*');
+    expect(answered.headers.get('access-control-expose-headers')).toContain('DPoP-Nonce');
+  });
+
+  it('get no cross-origin grant from the first-party /auth endpoints', async () => {
+    const refresh = await fetch(`${service.url}/auth/refresh`, {
+      method: 'POST',
+      headers: { origin: 'https://spa.example', 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: 'wrt_x' }),
+    });
+    await refresh.arrayBuffer();
+    expect(refresh.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await fetch(`${service.url}/auth/refresh`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://spa.example', 'access-control-request-method': 'POST' },
+    });
+    await preflight.arrayBuffer();
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
 describe('a public client', () => {
   it('cannot use client_credentials even if it names itself', async () => {
     const spa = await addClient(service, {

@@ -14,13 +14,17 @@ export async function wellKnownRoutes(
   const { issuer, dynamicClientRegistration } = context.config;
   const sendMetadata = async (_request: unknown, reply: FastifyReply): Promise<unknown> =>
     // Built per request: the key ring's algorithms can change while the service runs.
-    reply.header('cache-control', 'public, max-age=3600').send(
-      authorizationServerMetadata({
-        issuer,
-        algorithms: context.signer.algorithms(),
-        dynamicClientRegistration,
-      }),
-    );
+    reply
+      .header('cache-control', 'public, max-age=3600')
+      // Public documents: browser-based clients discover the service from their own origin.
+      .header('access-control-allow-origin', '*')
+      .send(
+        authorizationServerMetadata({
+          issuer,
+          algorithms: context.signer.algorithms(),
+          dynamicClientRegistration,
+        }),
+      );
   app.get('/.well-known/oauth-authorization-server', sendMetadata);
   app.get('/.well-known/openid-configuration', sendMetadata);
 
@@ -28,6 +32,7 @@ export async function wellKnownRoutes(
     // Short enough that a rotated-in key is seen well before it signs.
     return reply
       .header('cache-control', 'public, max-age=300')
+      .header('access-control-allow-origin', '*')
       .type('application/jwk-set+json')
       .send({ keys: context.signer.publicKeys() });
   });

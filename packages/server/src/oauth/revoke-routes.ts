@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { originOf } from '../platform/http/origin.ts';
+import { allowCrossOriginCalls } from './cross-origin.ts';
 import { clientOrAnswer, formOrAnswer } from './endpoint-request.ts';
 import { acceptFormBodies } from './form-body.ts';
 import type { OAuthContext } from './oauth-context.ts';
@@ -20,6 +21,10 @@ const text = {
  */
 export async function revokeRoutes(app: FastifyInstance, context: OAuthContext): Promise<void> {
   acceptFormBodies(app);
+  allowCrossOriginCalls(app, revocationEndpointPath, {
+    requestHeaders: ['authorization', 'content-type'],
+    exposedHeaders: ['WWW-Authenticate'],
+  });
   const readAccessToken = createOwnAccessTokenReader(context);
 
   app.post(revocationEndpointPath, async (request, reply) => {

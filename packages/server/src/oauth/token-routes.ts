@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { originOf } from '../platform/http/origin.ts';
+import { allowCrossOriginCalls } from './cross-origin.ts';
 import { createTokenEndpointDpop } from './dpop-at-token-endpoint.ts';
 import { clientOrAnswer, formOrAnswer } from './endpoint-request.ts';
 import { acceptFormBodies } from './form-body.ts';
@@ -27,6 +28,10 @@ const text = {
  */
 export async function tokenRoutes(app: FastifyInstance, context: OAuthContext): Promise<void> {
   acceptFormBodies(app);
+  allowCrossOriginCalls(app, tokenEndpointPath, {
+    requestHeaders: ['authorization', 'content-type', 'dpop'],
+    exposedHeaders: ['DPoP-Nonce', 'WWW-Authenticate'],
+  });
   const grants = tokenGrants(context);
   const dpop = createTokenEndpointDpop({
     url: `${context.config.issuer}${tokenEndpointPath}`,
