@@ -80,11 +80,13 @@ let nextSlot = 1;
 /** The batch verifies are being queued into, flushed on the loop's next turn. */
 let open: Batch | undefined;
 let flushScheduled = false;
-/** Jobs queued since the loop's last check phase. */
-let jobsThisTurn = 0;
+/** Batched checks not answered yet. */
+let unanswered = 0;
+/** Whether, since the loop's last check phase, two or more batched checks were unanswered at once. */
+let concurrentThisTurn = false;
 /** Batches shared with the worker that it has not answered yet, by slot. */
 const outstanding = new Map<number, Batch>();
-/** Whether the loop's last turn queued more than one job: many are in flight. */
+/** Whether the loop's last turn saw several checks in flight at once. */
 let batching = false;
 let synchronousSinceTurn = 0;
 let turnWatch: NodeJS.Immediate | undefined;
@@ -111,6 +113,7 @@ export function dispatchStats(): {
   readonly workerStarts: number;
   readonly batchesShared: number;
   readonly withWorker: number;
+  readonly batchesWithWorker: number;
 } {
   let withWorker = 0;
   for (const batch of outstanding.values()) withWorker += batch.jobs - batch.settledJobs;
@@ -121,6 +124,7 @@ export function dispatchStats(): {
     workerStarts,
     batchesShared,
     withWorker,
+    batchesWithWorker: outstanding.size,
   };
 }
 
@@ -258,6 +262,8 @@ function workerLost(): void {
 // Batches
 
 const freeBatches: Batch[] = [];
+/** Batches with the worker at most; with the free ones, ≤ 4.5 MB of buffers in all. */
+const maxOutstanding = 16;
 /** Buffers kept for reuse (137 KiB each); more are made during a burst and dropped after it. */
 const maxFreeBatches = 16;
 
@@ -289,6 +295,7 @@ function settleWith(batch: Batch, index: number, outcome: true | Error | Rejecti
   if (settlers === undefined) return;
   batch.settlers[index] = undefined;
   batch.settledJobs++;
+  unanswered--;
   if (outcome === true) settlers.resolve();
   else settlers.reject(outcome);
 }
@@ -404,7 +411,9 @@ function share(batch: Batch, running: RunningWorker): void {
 
 function flush(batch: Batch): void {
   if (open === batch) open = undefined;
-  if (batch.jobs > 1 || forcedPath === 'worker') {
+  // Past `maxOutstanding` batches with the worker (a burst queued faster than the worker can even
+  // answer), the main thread checks the batch alone: memory stays bounded.
+  if ((batch.jobs > 1 && outstanding.size < maxOutstanding) || forcedPath === 'worker') {
     worker ??= startWorker();
     if (worker !== undefined) share(batch, worker);
   }
@@ -422,8 +431,6 @@ function flush(batch: Batch): void {
  */
 const onTurn = (): void => {
   flushScheduled = false;
-  const jobs = jobsThisTurn;
-  jobsThisTurn = 0;
   if (open !== undefined) flush(open);
   if (forcedPath !== 'worker') {
     for (const batch of outstanding.values()) {
@@ -431,9 +438,11 @@ const onTurn = (): void => {
       settleFromWorker(batch);
     }
   }
-  // One job alone this turn: the caller is back to one at a time (a job of its own still with
-  // the worker is answered as usual).
-  batching = jobs > 1;
+  // Never two in flight at once this turn: the caller is back to one at a time. (Counting jobs
+  // per turn would not do: a caller alone whose check the worker answers before the loop's
+  // check phase queues its next one in the same turn.)
+  batching = concurrentThisTurn || unanswered > 1;
+  concurrentThisTurn = false;
   if (!batching) synchronousSinceTurn = 0;
 };
 
@@ -533,8 +542,14 @@ export function enqueue(
   const promise = new Promise<void>(capture);
   batch.settlers[index] = settlersOut;
   settlersOut = undefined;
-  jobsThisTurn++;
-  if (batching && forcedPath === 'dispatched' && worker !== undefined && workerHasTakenAll()) {
+  if (++unanswered > 1) concurrentThisTurn = true;
+  if (
+    batching &&
+    forcedPath === 'dispatched' &&
+    worker !== undefined &&
+    outstanding.size < maxOutstanding &&
+    workerHasTakenAll()
+  ) {
     // The worker is about to run dry while the main thread is still busy with its callers'
     // JavaScript: this batch goes to it now; the main thread takes from it on the loop's turn.
     open = undefined;
