@@ -51,6 +51,9 @@ describe('writ gateway', () => {
     ['--listen', 'nowhere', '--listen must be host:port'],
     ['--forwarded-proto', 'gopher', '--forwarded-proto must be http or https'],
     ['--client-id', '', '--client-id is required'],
+    ['--upstream-timeout', '50', '--upstream-timeout must be a whole number from 100 to 600000'],
+    ['--upstream-timeout', '1e4', '--upstream-timeout must be a whole number from 100 to 600000'],
+    ['--max-connections', '0', '--max-connections must be a whole number from 1 to 100000'],
   ])('refuses %s %s', async (flag, value, message) => {
     const args = [...required];
     const at = args.indexOf(flag);
@@ -74,15 +77,16 @@ describe('writ gateway', () => {
     expect(remote.err.join('\n')).toContain('must use https');
   });
 
-  it('starts, warns without a consumer key, and stops on SIGTERM', async () => {
+  it('starts with its limits, warns without a consumer key, and stops on SIGTERM', async () => {
     const t = io({ WRIT_GATEWAY_CLIENT_SECRET: 'x' });
     let running: RunningGateway | undefined;
-    const exit = gateway(required, t.io, (started) => {
+    const exit = gateway([...required, '--max-connections', '7'], t.io, (started) => {
       running = started;
     });
     while (running === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(t.err.join('\n')).toContain('no WRIT_GATEWAY_CONSUMER_KEY');
     expect(t.err.join('\n')).toContain(`Writ gateway listening on ${running.url}`);
+    expect(running.server.maxConnections).toBe(7);
     process.emit('SIGTERM', 'SIGTERM');
     expect(await exit).toBe(0);
   });

@@ -24,6 +24,8 @@ export const gatewayUsage = `usage: writ gateway --upstream <url> --issuer <url>
   --jwks-uri <url>                 default <issuer>/.well-known/jwks.json
   --required-scope <scope>         a scope every request must carry (repeatable)
   --forwarded-proto <http|https>   X-Forwarded-Proto sent upstream (https behind a TLS terminator; default http)
+  --upstream-timeout <ms>          an upstream silent this long gets 504 (default 30000, 100 to 600000)
+  --max-connections <n>            client connections at once (default 1024, 1 to 100000)
 
   WRIT_GATEWAY_CLIENT_SECRET       the client's secret (required; never on the command line)
   WRIT_GATEWAY_CONSUMER_KEY        a consumer key (writ consumer add): mirror the revocation log,
@@ -46,6 +48,12 @@ function absoluteUrl(value: string | undefined): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+function wholeNumber(value: string, min: number, max: number): number | undefined {
+  if (!/^\d{1,7}$/.test(value)) return undefined;
+  const number = Number(value);
+  return number >= min && number <= max ? number : undefined;
 }
 
 const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
@@ -76,6 +84,8 @@ export async function gateway(
         'jwks-uri': { type: 'string' },
         'required-scope': { type: 'string', multiple: true },
         'forwarded-proto': { type: 'string', default: 'http' },
+        'upstream-timeout': { type: 'string', default: '30000' },
+        'max-connections': { type: 'string', default: '1024' },
         help: { type: 'boolean' },
       },
     });
@@ -96,6 +106,8 @@ export async function gateway(
   const clientId = values['client-id'];
   const audience = values.audience;
   const proto = values['forwarded-proto'];
+  const upstreamTimeoutMs = wholeNumber(values['upstream-timeout'], 100, 600_000);
+  const maxConnections = wholeNumber(values['max-connections'], 1, 100_000);
   const problems = [
     listen === undefined && '--listen must be host:port',
     (upstream === undefined || !/^https?:$/.test(upstream.protocol)) &&
@@ -107,10 +119,19 @@ export async function gateway(
     (clientId === undefined || clientId === '') && '--client-id is required',
     (audience === undefined || audience === '') && '--audience is required',
     proto !== 'http' && proto !== 'https' && '--forwarded-proto must be http or https',
+    upstreamTimeoutMs === undefined &&
+      '--upstream-timeout must be a whole number from 100 to 600000',
+    maxConnections === undefined && '--max-connections must be a whole number from 1 to 100000',
   ].filter((problem) => problem !== false);
   const clientSecret = io.env.WRIT_GATEWAY_CLIENT_SECRET ?? '';
   if (clientSecret === '') problems.push('WRIT_GATEWAY_CLIENT_SECRET must hold the client secret');
-  if (problems.length > 0 || listen === undefined || upstream === undefined) {
+  if (
+    problems.length > 0 ||
+    listen === undefined ||
+    upstream === undefined ||
+    upstreamTimeoutMs === undefined ||
+    maxConnections === undefined
+  ) {
     io.stderr(`${problems.map((p) => `error: ${p}`).join('\n')}\n\n${gatewayUsage}`);
     return 2;
   }
@@ -166,6 +187,8 @@ export async function gateway(
       host: listen.host,
       port: listen.port,
       clientProto: proto === 'https' ? 'https' : 'http',
+      upstreamTimeoutMs,
+      limits: { maxConnections },
       onError: (event) => io.stderr(`warning: upstream: ${event.code}`),
     });
   } catch (error) {
