@@ -14,8 +14,9 @@ import {
 /**
  * openid-client 6 (on oauth4webapi 3), a library nobody here wrote, against the running
  * service: default discovery, authorization code + PKCE (the sign-in page driven over HTTP),
- * the ID token validated by its own rules (signature, iss, aud, nonce, at_hash where it checks
- * it, auth_time with max_age), and RFC 9207's iss checked by the library.
+ * the ID token validated by its own rules (signature, iss, aud, nonce, auth_time with max_age;
+ * it does not check at_hash in the code flow, authorize-code-flow.test.ts does), and RFC 9207's
+ * iss checked by the library.
  */
 
 const email = 'kay@example.com';

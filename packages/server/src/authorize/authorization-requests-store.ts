@@ -1,6 +1,7 @@
 export interface HeldAuthorizationRequest {
   readonly handleHash: string;
-  readonly purpose: 'pushed' | 'sign_in';
+  /** What the request was held for; only pushed requests (RFC 9126) are, so far. */
+  readonly purpose: 'pushed';
   readonly clientId: string;
   /** The validated request as JSON (see authorization-request.ts). */
   readonly request: string;

@@ -14,8 +14,8 @@ const ttlSecOf: Readonly<Record<Purpose, number>> = { pushed: pushedRequestTtlSe
 /**
  * Holds a validated request server-side under a fresh 256-bit handle (stored as its hash) and
  * returns the handle: the tail of a pushed request's `request_uri` (RFC 9126). Only
- * authenticated clients create them, each lives 60 s. (The table's `purpose` leaves room for
- * other held requests; the sign-in page's pending request travels sealed in its form instead.)
+ * authenticated clients create them, each lives 60 s. (The sign-in page's pending request is
+ * not held here: it travels sealed in its form, pending-sign-in.ts.)
  */
 export async function holdAuthorizationRequest(
   context: { readonly db: AuthorizationRequestsStores; readonly clock: Clock },
