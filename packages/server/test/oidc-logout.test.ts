@@ -488,6 +488,54 @@ describe('Back-Channel Logout 1.0', () => {
   });
 });
 
+describe('what ends with the browser session', () => {
+  it('ends the client sessions opened through it, except those granted offline_access (told all the same)', async () => {
+    const jar = new CookieJar();
+    const online = await signInAt(client, jar);
+    const { verifier, challenge } = pkcePair();
+    const params = codeRequest(client, challenge, { scope: 'openid offline_access api' });
+    const code = redirectParams(await browse(authorizeUrl(service, params), jar)).get('code');
+    const offline = await exchangeCode(service, client, {
+      code: code ?? '',
+      code_verifier: verifier,
+      redirect_uri: client.redirectUri,
+    });
+    expect(offline.status).toBe(200);
+    const seen = rp.deliveries.length;
+    await browse(
+      `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: online.idToken })}`,
+      jar,
+    );
+    // One logout token for the client and browser session, though two of its sessions came from it.
+    const payload = await verifiedLogoutToken(await nextDelivery(seen));
+    expect(payload.sid).toBe(online.sid);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(rp.deliveries.slice(seen).filter((d) => d.path === '/backchannel')).toHaveLength(1);
+    expect((await refreshAt(client, online.refreshToken)).body.error).toBe('invalid_grant');
+    expect((await refreshAt(client, String(offline.body.refresh_token))).status).toBe(200);
+  });
+
+  it('tells no client disabled since the session ended', async () => {
+    const doomed = await registerClient(service, adminKey, {
+      redirect_uris: [`${rpServer.origin}/callback-doomed`],
+      backchannel_logout_uri: `${rpServer.origin}/doomed`,
+    });
+    const signedIn = await signInAt(doomed);
+    const disabled = await call(service.url, 'DELETE', `/admin/clients/${doomed.clientId}`, {
+      token: adminKey,
+    });
+    expect(disabled.status).toBeLessThan(300);
+    const seen = rp.deliveries.length;
+    await browse(
+      `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
+      signedIn.jar,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(rp.deliveries.slice(seen).map((d) => d.path)).not.toContain('/doomed');
+    expect(pendingFor(signedIn.sid)).toBe(0);
+  });
+});
+
 describe('the back-channel outbox across a restart', () => {
   it('delivers what a stopped service could not, once it runs again', async () => {
     const own = await startTestService();

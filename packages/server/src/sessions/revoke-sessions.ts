@@ -1,7 +1,7 @@
 import type { RevocationCause, RevocationEntry } from '@writ/core';
 import type { ActivityType } from '../activity/activity-record.ts';
 import { recordActivity } from '../activity/record-activity.ts';
-import { endRelyingPartySessions } from '../logout/end-relying-party-sessions.ts';
+import { planRelyingPartyLogout } from '../logout/plan-relying-party-logout.ts';
 import type { RequestOrigin } from '../platform/http/origin.ts';
 import { appendRevocations } from '../revocation/append-revocations.ts';
 import type { SessionsTransaction } from './sessions-context.ts';
@@ -28,23 +28,22 @@ export async function revokeSessions(
   },
 ): Promise<{ readonly revokedIds: readonly string[]; readonly entries: RevocationEntry[] }> {
   const { nowMs } = input;
+  // Back-Channel Logout, for every flow that ends sessions (docs/oauth/logout.md): the client
+  // sessions opened through an ended browser session end with it, and each relying party is
+  // queued a logout token in this transaction (sent after the commit by logout/'s worker).
+  const relyingParties = await planRelyingPartyLogout(
+    { db: tx, clock: { nowMs: () => nowMs } },
+    input.userId,
+    input.sessionIds,
+  );
   const revokedIds = await tx.sessions.revokeOwned({
     userId: input.userId,
-    sessionIds: input.sessionIds,
+    sessionIds: [...input.sessionIds, ...relyingParties.alsoEnding],
     cause: input.cause,
     nowMs,
     which: input.which,
   });
-  // Back-Channel Logout, for every flow that ends sessions: the client sessions opened through
-  // an ended browser session end too, and each relying party is queued a logout token in this
-  // transaction (delivered after the commit by logout/backchannel-worker.ts).
-  const endedWithThem = await endRelyingPartySessions(tx, {
-    userId: input.userId,
-    revokedIds,
-    cause: input.cause,
-    nowMs,
-  });
-  revokedIds.push(...endedWithThem);
+  await relyingParties.queue(tx, revokedIds, nowMs);
   const nowSec = Math.floor(nowMs / 1000);
   const targets = revokedIds.map((id) => ({ type: 'sid', value: id }) as const);
   await recordActivity(tx, {
