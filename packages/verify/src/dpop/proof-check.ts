@@ -5,7 +5,7 @@ import { Rejection } from '../rejection.ts';
 import { derFromP1363 } from '../signature.ts';
 import { signatureParameters } from '../signature-algorithms.ts';
 import { normaliseHtu } from './htu.ts';
-import { proofKeyFrom } from './proof-key.ts';
+import { type ProofKey, proofKeyFrom } from './proof-key.ts';
 import type { DpopProofPolicy } from './proof-policy.ts';
 import { DpopNonceRejection, rejectProof } from './reasons.ts';
 
@@ -84,6 +84,34 @@ function signatureHolds(
   }
 }
 
+/** A proof header that passed every check that depends on it alone, with its imported key. */
+export interface CheckedProofHeader {
+  readonly alg: AsymmetricAlgorithm;
+  readonly key: ProofKey;
+}
+
+/**
+ * The header checks: `typ`, `alg` in the allowlist, no `crit` or `b64`, and the `jwk` a public
+ * key fit for `alg`. A client sends the same header bytes with every proof, so the result is kept
+ * by the header segment (`headerCache`): the JSON, the key import and the thumbprint then cost
+ * nothing on the next proof.
+ */
+function checkProofHeader(segment: string, policy: DpopProofPolicy): CheckedProofHeader {
+  const header = decodeOrReject(segment);
+  const { typ, alg, jwk } = header;
+  if (typeof typ !== 'string' || normaliseTyp(typ) !== TokenKind.dpopProof) {
+    rejectProof('dpop_typ_mismatch');
+  }
+  if (typeof alg !== 'string' || !policy.algorithms.has(alg as AsymmetricAlgorithm)) {
+    rejectProof('dpop_alg_not_allowed');
+  }
+  if (header.crit !== undefined || 'b64' in header) rejectProof('dpop_crit_unsupported');
+  return {
+    alg: alg as AsymmetricAlgorithm,
+    key: proofKeyFrom(jwk, alg as AsymmetricAlgorithm),
+  };
+}
+
 /**
  * Checks a DPoP proof against the request it came with (RFC 9449 §4.3), in the RFC's order, and
  * returns the thumbprint of its key. Throws `DpopRejection` (or `DpopNonceRejection`) otherwise.
@@ -98,19 +126,17 @@ export function checkDpopProof(
 ): string {
   if (proof.length > policy.maxProofBytes) rejectProof('dpop_proof_too_large');
   const segments = splitOrReject(proof);
-  const header = decodeOrReject(segments.header);
-  const { typ, alg, jwk } = header;
-  if (typeof typ !== 'string' || normaliseTyp(typ) !== TokenKind.dpopProof) {
-    rejectProof('dpop_typ_mismatch');
-  }
-  if (typeof alg !== 'string' || !policy.algorithms.has(alg as AsymmetricAlgorithm)) {
-    rejectProof('dpop_alg_not_allowed');
-  }
-  if (header.crit !== undefined || 'b64' in header) rejectProof('dpop_crit_unsupported');
-  const key = proofKeyFrom(jwk, alg as AsymmetricAlgorithm, policy.keyCache);
-  if (!signatureHolds(segments, alg as AsymmetricAlgorithm, key.keyObject)) {
+  const known = policy.headerCache.get(segments.header);
+  // The cache may be shared by calls with other allowlists: the algorithm is judged each time.
+  if (known !== undefined && !policy.algorithms.has(known.alg)) rejectProof('dpop_alg_not_allowed');
+  const header = known ?? checkProofHeader(segments.header, policy);
+  if (!signatureHolds(segments, header.alg, header.key.keyObject)) {
     rejectProof('dpop_bad_signature');
   }
+  // Kept only once a signature by its key holds: headers with keys nobody holds cannot push
+  // real clients' headers out of the cache.
+  if (known === undefined) policy.headerCache.set(segments.header, header);
+  const key = header.key;
   const claims = decodeOrReject(segments.payload);
   const { htm, htu, iat, jti, ath } = claims;
   if (

@@ -43,29 +43,26 @@ export interface ProofKey {
   readonly jkt: string;
 }
 
-/**
- * Keys seen recently, by thumbprint: a client signs every request with the same key, and importing
- * a JWK costs more than the signature check. Bounded; the oldest goes first.
- */
-export class ProofKeyCache {
-  readonly #keys = new Map<string, KeyObject>();
+/** A bounded map of things seen recently; when full, the oldest goes first. */
+export class RecentCache<V> {
+  readonly #entries = new Map<string, V>();
   readonly #maxEntries: number;
 
   constructor(maxEntries: number) {
     this.#maxEntries = maxEntries;
   }
 
-  get(jkt: string): KeyObject | undefined {
-    return this.#keys.get(jkt);
+  get(key: string): V | undefined {
+    return this.#entries.get(key);
   }
 
-  set(jkt: string, key: KeyObject): void {
+  set(key: string, value: V): void {
     if (this.#maxEntries === 0) return;
-    if (this.#keys.size >= this.#maxEntries) {
-      const oldest = this.#keys.keys().next().value;
-      if (oldest !== undefined) this.#keys.delete(oldest);
+    if (this.#entries.size >= this.#maxEntries) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
     }
-    this.#keys.set(jkt, key);
+    this.#entries.set(key, value);
   }
 }
 
@@ -98,11 +95,7 @@ export function jwkThumbprint(jwk: Readonly<Record<string, unknown>>): string {
  * Checks the `jwk` header of a proof and imports it: a public key only, of the type and curve the
  * proof's `alg` needs, RSA at least 2048 bits. Refuses with `dpop_bad_key` otherwise.
  */
-export function proofKeyFrom(
-  jwk: unknown,
-  alg: AsymmetricAlgorithm,
-  cache: ProofKeyCache,
-): ProofKey {
+export function proofKeyFrom(jwk: unknown, alg: AsymmetricAlgorithm): ProofKey {
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) rejectProof('dpop_bad_key');
   const members = jwk as Record<string, unknown>;
   for (const name of privateMembers) {
@@ -115,8 +108,6 @@ export function proofKeyFrom(
   if (members.alg !== undefined && members.alg !== alg) rejectProof('dpop_bad_key');
   if (members.use !== undefined && members.use !== 'sig') rejectProof('dpop_bad_key');
   const jkt = jwkThumbprint(members);
-  const known = cache.get(jkt);
-  if (known !== undefined) return { keyObject: known, jkt };
   let keyObject: KeyObject;
   try {
     // Only the thumbprint members go in: they determine the key, and nothing else of an
@@ -138,6 +129,5 @@ export function proofKeyFrom(
   if (expected.type === 'rsa' && (details?.modulusLength ?? 0) < MinimumRsaModulusBits) {
     rejectProof('dpop_bad_key');
   }
-  cache.set(jkt, keyObject);
   return { keyObject, jkt };
 }

@@ -5,7 +5,8 @@ import {
   withFullySpecifiedNames,
 } from '@writ/core';
 import type { DpopNonces } from './nonces.ts';
-import { ProofKeyCache } from './proof-key.ts';
+import type { CheckedProofHeader } from './proof-check.ts';
+import { RecentCache } from './proof-key.ts';
 import type { DpopReplayCache } from './replay-cache.ts';
 
 /** Proof algorithms accepted unless told otherwise: what WebCrypto clients sign with. */
@@ -23,7 +24,8 @@ export interface DpopProofPolicy {
   readonly replay: DpopReplayCache;
   /** When set, every proof must carry a nonce these accept. */
   readonly nonces: DpopNonces | undefined;
-  readonly keyCache: ProofKeyCache;
+  /** Proof headers already checked, by their base64url segment (see proof-check.ts). */
+  readonly headerCache: RecentCache<CheckedProofHeader>;
 }
 
 export interface DpopProofLimits {
@@ -72,7 +74,7 @@ export function resolveProofPolicy(
   limits: DpopProofLimits,
   replay: DpopReplayCache,
   nonces: DpopNonces | undefined,
-  keyCache: ProofKeyCache = new ProofKeyCache(1024),
+  headerCache: RecentCache<CheckedProofHeader> = new RecentCache(1024),
 ): DpopProofPolicy {
   if (typeof replay !== 'object' || replay === null || typeof replay.claim !== 'function') {
     fail('a DPoP replay cache is required (createDpopReplayCache)');
@@ -95,6 +97,6 @@ export function resolveProofPolicy(
     ),
     replay,
     nonces,
-    keyCache,
+    headerCache,
   };
 }

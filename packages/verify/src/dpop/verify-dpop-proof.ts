@@ -1,7 +1,8 @@
 import { ConfigurationError } from '@writ/core';
 import type { DpopNonces } from './nonces.ts';
+import type { CheckedProofHeader } from './proof-check.ts';
 import { checkDpopProof } from './proof-check.ts';
-import { ProofKeyCache } from './proof-key.ts';
+import { RecentCache } from './proof-key.ts';
 import { type DpopProofLimits, resolveProofPolicy } from './proof-policy.ts';
 import { DpopNonceRejection, DpopRejection, type DpopRejectReason } from './reasons.ts';
 import type { DpopReplayCache } from './replay-cache.ts';
@@ -39,8 +40,8 @@ export type DpopProofResult =
       readonly nonce?: string;
     };
 
-/** One key cache for every call: clients sign with the same key again and again. */
-const sharedKeyCache = new ProofKeyCache(1024);
+/** One header cache for every call: clients sign with the same key again and again. */
+const sharedHeaderCache = new RecentCache<CheckedProofHeader>(1024);
 
 /**
  * Checks a DPoP proof (the `DPoP` header's value) for a request (RFC 9449 §4.3): for the token
@@ -51,7 +52,7 @@ export function verifyDpopProof(proof: unknown, request: DpopProofRequest): Dpop
   if (typeof request.nowSec !== 'number' || !Number.isFinite(request.nowSec)) {
     throw new ConfigurationError('nowSec must be a number of seconds since the epoch');
   }
-  const policy = resolveProofPolicy(request, request.replay, request.nonce, sharedKeyCache);
+  const policy = resolveProofPolicy(request, request.replay, request.nonce, sharedHeaderCache);
   try {
     if (typeof proof !== 'string' || proof === '') {
       return { ok: false, error: 'invalid_dpop_proof', reason: 'dpop_proof_missing' };
