@@ -353,6 +353,22 @@ describe('writ gateway refuses', () => {
     },
   );
 
+  it('a request framed two ways (Content-Length and Transfer-Encoding: request smuggling)', async () => {
+    const socket = connect(gateway.server.address() as never);
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on('close', () => resolve(text));
+      socket.write(
+        `POST /x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${newOpaqueToken()}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: x\r\n\r\n`,
+      );
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect(seen).toHaveLength(0);
+  });
+
   it('an absolute-form target (a forward-proxy request)', async () => {
     const socket = connect(gateway.server.address() as never);
     const answer = await new Promise<string>((resolve) => {
