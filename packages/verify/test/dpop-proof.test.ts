@@ -326,6 +326,14 @@ describe('verifyDpopProof refuses', () => {
     expect(replay.size).toBe(1);
   });
 
+  it('judges the algorithm on every call, even for a header it has already checked', async () => {
+    const first = await signProof(rs, { htm: 'GET', htu });
+    const second = await signProof(rs, { htm: 'GET', htu });
+    expect(first.split('.')[0]).toBe(second.split('.')[0]);
+    expect(verifyDpopProof(first, request({ algorithms: ['RS256'] })).ok).toBe(true);
+    expect(verifyDpopProof(second, request())).toMatchObject({ reason: 'dpop_alg_not_allowed' });
+  });
+
   it('refuses to run without a replay cache, or with a weak algorithm list', () => {
     const bad: Array<Partial<DpopProofRequest>> = [
       { replay: undefined as unknown as DpopProofRequest['replay'] },
