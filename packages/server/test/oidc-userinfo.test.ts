@@ -205,6 +205,38 @@ function proof(key: ProofKey, accessToken: string, htm = 'GET', htu = userinfoUr
     .sign(key.privateKey);
 }
 
+describe('a disabled client', () => {
+  it("gets no answer for its users' tokens once disabled", async () => {
+    const doomed = await registerClient(service, adminKey, { scope: 'openid email' });
+    const { verifier, challenge } = pkcePair();
+    const params = codeRequest(doomed, challenge, { scope: 'openid' });
+    const result = await signInThroughPage(
+      service,
+      new CookieJar(),
+      authorizeUrl(service, params),
+      {
+        email,
+        password,
+      },
+    );
+    const token = await exchangeCode(service, doomed, {
+      code: result.get('code') ?? '',
+      code_verifier: verifier,
+      redirect_uri: doomed.redirectUri,
+    });
+    const accessToken = String(token.body.access_token);
+    expect((await userinfo(bearer(accessToken))).status).toBe(200);
+    const disabled = await fetch(`${service.url}/admin/clients/${doomed.clientId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    expect(disabled.status).toBeLessThan(300);
+    const answer = await userinfo(bearer(accessToken));
+    expect(answer.status).toBe(401);
+    expect(answer.body).toEqual({ error: 'invalid_token' });
+  });
+});
+
 describe('DPoP-bound access tokens at /oauth/userinfo', () => {
   it('accepts one with Authorization: DPoP and its proof, and refuses it as Bearer, with a replayed proof, or another key', async () => {
     const { client: record } = await addClient(service, {
