@@ -1,0 +1,148 @@
+import { calculateJwkThumbprint, decodeJwt, exportJWK } from 'jose';
+import * as oauth from 'oauth4webapi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import {
+  browse,
+  CookieJar,
+  postSignIn,
+  type RegisteredClient,
+  registerClient,
+  signInFormOf,
+} from './support/authorize-flow.ts';
+
+/**
+ * oauth4webapi 3 against the running service with a public client (no secret: PKCE is all that
+ * ties the code to it) whose tokens are DPoP-bound: discovery, the authorization response
+ * validated with RFC 9207's iss, the code exchanged with a DPoP proof (retrying once with the
+ * server's nonce when asked), the ID token validated.
+ */
+
+const email = 'noor@example.com';
+const password = 'correct horse battery staple';
+const insecure = { [oauth.allowInsecureRequests]: true } as const;
+
+let service: TestService;
+let registered: RegisteredClient;
+let userId: string;
+
+beforeAll(async () => {
+  service = await startTestService();
+  userId = await service.addUser(email, password);
+  registered = await registerClient(service, await service.addKey('admin'), {
+    client_name: 'Native notes',
+    token_endpoint_auth_method: 'none',
+    redirect_uris: ['http://127.0.0.1:5556/callback'],
+  });
+});
+afterAll(() => service.destroy());
+
+async function signInAt(authorizationUrl: URL): Promise<URL> {
+  const jar = new CookieJar();
+  const page = await browse(authorizationUrl.href, jar);
+  expect(page.status).toBe(200);
+  const posted = await postSignIn(service, jar, signInFormOf(await page.text()), {
+    email,
+    password,
+  });
+  expect(posted.status).toBe(303);
+  return new URL(posted.headers.get('location') ?? '');
+}
+
+describe('oauth4webapi 3 with a public client', () => {
+  it('runs code + PKCE with DPoP-bound tokens and an ID token', async () => {
+    const issuer = new URL(service.url);
+    const as = await oauth.processDiscoveryResponse(
+      issuer,
+      await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure }),
+    );
+    const client: oauth.Client = { client_id: registered.clientId };
+    const codeVerifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+    const nonce = oauth.generateRandomNonce();
+    const url = new URL(String(as.authorization_endpoint));
+    url.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: registered.clientId,
+      redirect_uri: registered.redirectUri,
+      scope: 'openid api',
+      code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    }).toString();
+
+    const callback = await signInAt(url);
+    const params = oauth.validateAuthResponse(as, client, callback, state);
+
+    const keyPair = await oauth.generateKeyPair('ES256');
+    const dpop = oauth.DPoP(client, keyPair);
+    const exchange = () =>
+      oauth.authorizationCodeGrantRequest(
+        as,
+        client,
+        oauth.None(),
+        params,
+        registered.redirectUri,
+        codeVerifier,
+        { DPoP: dpop, ...insecure },
+      );
+    let response = await exchange();
+    let result: oauth.TokenEndpointResponse;
+    try {
+      result = await oauth.processAuthorizationCodeResponse(as, client, response, {
+        expectedNonce: nonce,
+        requireIdToken: true,
+      });
+    } catch (error) {
+      // RFC 9449 §8: the server may ask for its nonce first; the code is not spent by that.
+      if (!oauth.isDPoPNonceError(error)) throw error;
+      response = await exchange();
+      result = await oauth.processAuthorizationCodeResponse(as, client, response, {
+        expectedNonce: nonce,
+        requireIdToken: true,
+      });
+    }
+
+    expect(result.token_type).toBe('dpop');
+    const claims = oauth.getValidatedIdTokenClaims(result);
+    expect(claims?.sub).toBe(userId);
+    expect(claims?.aud).toBe(registered.clientId);
+    expect(claims?.nonce).toBe(nonce);
+    const access = decodeJwt(result.access_token) as { cnf?: { jkt?: string } };
+    expect(access.cnf?.jkt).toBe(await calculateJwkThumbprint(await exportJWK(keyPair.publicKey)));
+  });
+
+  it("refuses a public client's code exchanged without the verifier", async () => {
+    const issuer = new URL(service.url);
+    const as = await oauth.processDiscoveryResponse(
+      issuer,
+      await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure }),
+    );
+    const client: oauth.Client = { client_id: registered.clientId };
+    const codeVerifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+    const url = new URL(String(as.authorization_endpoint));
+    url.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: registered.clientId,
+      redirect_uri: registered.redirectUri,
+      scope: 'api',
+      code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+    }).toString();
+    const params = oauth.validateAuthResponse(as, client, await signInAt(url), state);
+    const response = await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      oauth.None(),
+      params,
+      registered.redirectUri,
+      oauth.generateRandomCodeVerifier(),
+      insecure,
+    );
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toBe('invalid_grant');
+  });
+});
