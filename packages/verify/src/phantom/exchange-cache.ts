@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** What one exchange produced, kept until the access token expires (or sooner, see `keepUntilMs`). */
 export interface CachedExchange {
@@ -15,7 +15,8 @@ export interface CachedExchange {
  * audience checks upstream). The service stores the same digest, for the same reason.
  */
 export function cacheKeyOf(opaqueToken: string): string {
-  return createHash('sha256').update(opaqueToken, 'latin1').digest('base64url');
+  // The one-shot form: half the cost of createHash().update().digest() per request.
+  return hash('sha256', opaqueToken, 'base64url');
 }
 
 /**
