@@ -172,8 +172,6 @@ async function verifiedLogoutToken(delivery: Delivery, audience = client.clientI
   return payload;
 }
 
-const outbox = () => service.context.db.backchannelLogouts;
-
 /** Outbox entries not yet delivered nor dead for a browser session (read, not claimed). */
 function pendingFor(sid: string): number {
   const file = new DatabaseSync(join(service.dataDir, 'writ.db'), { readOnly: true });
@@ -448,11 +446,44 @@ describe('Back-Channel Logout 1.0', () => {
     service.clock.advance(20 * 60_000);
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(attempts()).toHaveLength(6);
-    const entries = await outbox().listDead(10);
-    expect(entries.some((entry) => entry.attempts === 6 && entry.lastError === 'http_503')).toBe(
-      true,
+    // The operator sees it (never a token), and can send it again once the relying party is fixed.
+    expect((await call(service.url, 'GET', '/admin/backchannel-logouts')).status).toBe(401);
+    const listed = await call(service.url, 'GET', '/admin/backchannel-logouts', {
+      token: adminKey,
+    });
+    expect(listed.status).toBe(200);
+    const dead = (listed.body.dead as Record<string, unknown>[]).find(
+      (e) => e.sid === signedIn.sid,
     );
+    expect(dead).toMatchObject({
+      client_id: client.clientId,
+      sub: userId,
+      attempts: 6,
+      last_error: 'http_503',
+    });
+    expect(JSON.stringify(listed.body)).not.toContain('eyJ');
+    expect(pendingFor(signedIn.sid)).toBe(0);
     rp.answers.length = 0;
+    const retried = await call(
+      service.url,
+      'POST',
+      `/admin/backchannel-logouts/${dead?.id}/retry`,
+      {
+        token: adminKey,
+      },
+    );
+    expect(retried.status).toBe(202);
+    const delivered = await nextDelivery(seen + 6);
+    expect((await verifiedLogoutToken(delivered)).sid).toBe(signedIn.sid);
+    const unknown = await call(
+      service.url,
+      'POST',
+      `/admin/backchannel-logouts/${dead?.id}/retry`,
+      {
+        token: adminKey,
+      },
+    );
+    expect(unknown.status).toBe(404);
   });
 
   it('calls only the registered URI: a redirect is a failure, never followed; a client without a URI gets nothing', async () => {

@@ -6,6 +6,7 @@ import { clientAdminRoutes } from '../clients/client-admin-routes.ts';
 import { registrationRoutes } from '../clients/registration-routes.ts';
 import { wellKnownRoutes } from '../discovery/well-known-routes.ts';
 import { healthRoutes } from '../health/health-routes.ts';
+import { backchannelAdminRoutes } from '../logout/backchannel-admin-routes.ts';
 import { logoutRoutes } from '../logout/logout-routes.ts';
 import { introspectionRoutes } from '../oauth/introspection-routes.ts';
 import { revokeRoutes } from '../oauth/revoke-routes.ts';
@@ -127,6 +128,7 @@ export async function buildApp(
     ),
   );
   await app.register(async (scope) => logoutRoutes(scope, context));
+  await app.register(async (scope) => backchannelAdminRoutes(scope, context));
   await app.register(async (scope) => introspectionRoutes(scope, context));
   await app.register(async (scope) => revokeRoutes(scope, context));
   return app;

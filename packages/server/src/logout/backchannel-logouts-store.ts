@@ -26,6 +26,8 @@ export interface BackchannelLogoutsStore {
   markDead(id: string, nowMs: number, error: string): Promise<void>;
   /** Entries that gave up, newest first (for the operator and tests). */
   listDead(limit: number): Promise<BackchannelLogoutRecord[]>;
+  /** Makes a dead entry due again with a fresh attempt budget; false when no dead entry has that id. */
+  revive(id: string, nowMs: number): Promise<boolean>;
   /** Deletes up to `limit` entries dead since before `deadBeforeMs`; returns how many went. */
   pruneDead(deadBeforeMs: number, limit: number): Promise<number>;
 }

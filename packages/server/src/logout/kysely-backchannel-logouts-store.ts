@@ -113,6 +113,16 @@ export function kyselyBackchannelLogoutsStore(
       return rows.map(recordOf);
     },
 
+    async revive(id, nowMs) {
+      const result = await db
+        .updateTable('backchannel_logouts')
+        .set({ dead_at: null, attempts: 0, next_attempt_at: nowMs })
+        .where('id', '=', id)
+        .where('dead_at', 'is not', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
     async pruneDead(deadBeforeMs, limit) {
       const result = await db
         .deleteFrom('backchannel_logouts')
