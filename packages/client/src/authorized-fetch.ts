@@ -105,6 +105,9 @@ export function createAuthorizedFetch<S extends SessionTiming>(
     return response;
   };
 
+  /** 401s that only asked for a DPoP nonce: no reason to refresh the session. */
+  const askedForNonce = new WeakSet<Response>();
+
   /**
    * `send`, and once more with a new proof when the resource server asks for its DPoP nonce
    * (RFC 9449 §9): the nonce is not known until the first answer, so this is no failure.
@@ -114,7 +117,13 @@ export function createAuthorizedFetch<S extends SessionTiming>(
     if (deps.dpop === undefined || transport.dpopBoundToken(session) === undefined) return response;
     const prover = await deps.dpop();
     const answeredBy = response.url === '' ? request.url : response.url;
-    if (!(await prover.takeNonce(answeredBy, response)) || !request.replayable) return response;
+    if (!(await prover.takeNonce(answeredBy, response))) return response;
+    // A one-shot body cannot go again: the caller gets the 401, and no refresh is made for it
+    // (the token was fine; the next request carries the nonce).
+    if (!request.replayable) {
+      askedForNonce.add(response);
+      return response;
+    }
     await discard(response);
     return send(request, session);
   };
@@ -154,7 +163,7 @@ export function createAuthorizedFetch<S extends SessionTiming>(
     const request = prepareRequest(input, init, deps.issuer, deps.allowedOrigins);
     const session = await abortable(keeper.fresh(), request.signal);
     const first = await sendWithNonce(request, session);
-    if (!(await credentialsStale(first))) return first;
+    if (askedForNonce.has(first) || !(await credentialsStale(first))) return first;
     // Refresh even when the request cannot be replayed, so the next one goes out with a good
     // session (or the app learns the session has ended).
     const renewed = await retrySession(request, session);

@@ -220,6 +220,29 @@ describe('@writ/client with DPoP', () => {
     expect((await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
   });
 
+  it('hands back a one-shot body’s use_dpop_nonce 401 without refreshing, and uses the nonce next', async () => {
+    const recorder = recordingFetch();
+    const client = dpopClient(recorder);
+    await client.signIn('cleo@example.com', 'password');
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{}'));
+        controller.close();
+      },
+    });
+    const refused = await client.fetch(`${api.origin}/me`, {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toContain('use_dpop_nonce');
+    expect(recorder.count('/auth/refresh')).toBe(0);
+    const sentBefore = recorder.sent.length;
+    expect((await client.fetch(`${api.origin}/me`)).status).toBe(200);
+    expect(recorder.sent.length - sentBefore).toBe(1);
+  });
+
   it('refuses DPoP in cookie mode at construction', () => {
     expect(() => createWritClient({ issuer: service.origin, mode: 'cookie', dpop: true })).toThrow(
       WritClientError,
