@@ -381,6 +381,15 @@ describe('refresh_token', () => {
     expect(full.body.scope).toBe('api read');
   });
 
+  it('gives a client configured for phantom tokens an opaque access token on refresh too', async () => {
+    const app = await addRefreshingClient(service, { access_token_format: 'opaque' });
+    const opened = await openClientSession(service, app.client, userId);
+    expect(opened.accessToken).toMatch(/^wat_/);
+    const refreshed = await refreshWith(app, opened.refreshToken ?? '');
+    expect(refreshed.status).toBe(200);
+    expect(String(refreshed.body.access_token)).toMatch(/^wat_[A-Za-z0-9_-]{43}$/);
+  });
+
   it('answers an unknown or missing refresh token with invalid_grant / invalid_request', async () => {
     const app = await addRefreshingClient(service);
     expectOAuthError(await refreshWith(app, 'wrt_unknown'), 400, 'invalid_grant');
