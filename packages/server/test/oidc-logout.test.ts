@@ -235,6 +235,33 @@ describe('RP-initiated logout (GET|POST /oauth/logout)', () => {
     expect(await stillSignedIn(signedIn.jar)).toBe(false);
   });
 
+  it("ends the hint's session without the cookie (a relying party's cross-site POST), and never another user's sign-in", async () => {
+    const ada = await signInAt(client);
+    const bobEmail = 'bob@example.com';
+    await service.addUser(bobEmail, password);
+    const bobJar = new CookieJar();
+    const { challenge } = pkcePair();
+    await signInThroughPage(
+      service,
+      bobJar,
+      authorizeUrl(service, codeRequest(client, challenge)),
+      { email: bobEmail, password },
+    );
+    expect(await stillSignedIn(bobJar)).toBe(true);
+    // Ada's hint, posted from the relying party's page in Bob's browser (no Lax cookie on a
+    // cross-site POST either way): Ada's session ends, Bob stays signed in.
+    const response = await fetch(`${service.url}/oauth/logout`, {
+      method: 'POST',
+      headers: { ...bobJar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ id_token_hint: ada.idToken }),
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.getSetCookie().join()).not.toContain('__Host-writ-sso=;');
+    expect(await stillSignedIn(ada.jar)).toBe(false);
+    expect(await stillSignedIn(bobJar)).toBe(true);
+  });
+
   it('refuses a forged hint, an access token as hint and a hint for another client: nothing ends, no redirect', async () => {
     const signedIn = await signInAt(client);
     const [header = '', payload = ''] = signedIn.idToken.split('.');
