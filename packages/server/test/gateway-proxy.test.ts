@@ -319,6 +319,23 @@ describe('writ gateway refuses', () => {
     expect(seen).toHaveLength(0);
   });
 
+  it('an opaque token in any other field (a cookie, a custom header): it would reach the upstream', async () => {
+    for (const headers of [
+      { cookie: `theme=dark; session=${newOpaqueToken()}` },
+      { 'x-api-token': newOpaqueToken() },
+      { 'x-note': `forwarded ${newOpaqueToken()}` },
+    ]) {
+      const response = await send('GET', `${gateway.url}/x`, { ...bearer(), ...headers });
+      expect(response.status).toBe(400);
+    }
+    // Inside a longer base64url value, `wat_` is not a token.
+    const cursor = `abc${newOpaqueToken()}xyz`;
+    expect(
+      (await send('GET', `${gateway.url}/x`, { ...bearer(), 'x-cursor': cursor })).status,
+    ).toBe(201);
+    expect(seen).toHaveLength(1);
+  });
+
   it('a request with a body and no valid token with Connection: close, so its upload is never drained', async () => {
     const answer = await post(
       '/upload',

@@ -56,6 +56,23 @@ function answer(response: ServerResponse, status: number, error: string): void {
  */
 const dotSegment = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
 
+/** An opaque token standing alone in a field value (a `Cookie`, an `X-Api-Token`…). */
+const opaqueToken = /(?<![A-Za-z0-9_-])wat_[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/;
+
+/**
+ * Whether a field other than `Authorization` carries an opaque token. Those fields are forwarded
+ * as they are, so the upstream — which must never see an opaque token — would receive it; such a
+ * request is refused rather than forwarded. (`Authorization` is where the token belongs, and is
+ * replaced by the exchange; bodies are streamed, not read.)
+ */
+function otherFieldCarriesOpaqueToken(raw: readonly string[]): boolean {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] ?? '').toLowerCase() === 'authorization') continue;
+    if (opaqueToken.test(raw[i + 1] ?? '')) return true;
+  }
+  return false;
+}
+
 /** Origin-form only (`/path?query`): absolute-form belongs to forward proxies, `*` to OPTIONS of the gateway. */
 function forwardablePath(url: string | undefined): string | undefined {
   if (url === undefined || !url.startsWith('/') || url.startsWith('//')) return undefined;
@@ -169,7 +186,7 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
   return {
     handle(request, response) {
       const path = forwardablePath(request.url);
-      if (path === undefined) {
+      if (path === undefined || otherFieldCarriesOpaqueToken(request.rawHeaders)) {
         answer(response, 400, 'invalid_request');
         return;
       }

@@ -35,8 +35,11 @@ export type PhantomExchangeOutcome =
     }
   | { readonly ok: false; readonly failure: PhantomExchangeFailure };
 
-/** A `wat_` credential anywhere in a query string: it would reach upstream and its logs. */
-const opaqueTokenInUrl = /wat_[A-Za-z0-9_-]{20,}/;
+/**
+ * A `wat_` credential in a query string (it would reach upstream and its logs), at a boundary: a
+ * random base64url value (a cursor, a signature) that happens to contain `wat_` is not one.
+ */
+const opaqueTokenInUrl = /(?<![A-Za-z0-9_-])wat_[A-Za-z0-9_-]{20,}/;
 
 /**
  * True for a URL the gateway refuses to forward: one carrying an access token (RFC 6750 §2.3's
