@@ -346,6 +346,24 @@ describe('redeeming a code', () => {
     }
   });
 
+  it('refuses a code whose browser sign-in ended before it was redeemed', async () => {
+    const { code, verifier } = await authorizeOnce();
+    const signedIn = await call(service.url, 'POST', '/auth/sign-in', {
+      body: { email, password },
+    });
+    const everywhere = await call(service.url, 'POST', '/auth/sign-out-everywhere', {
+      token: String(signedIn.body.access_token),
+    });
+    expect(everywhere.status).toBeLessThan(300);
+    const late = await exchangeCode(service, client, {
+      code,
+      code_verifier: verifier,
+      redirect_uri: client.redirectUri,
+    });
+    expect(late.status).toBe(400);
+    expect(late.body.error).toBe('invalid_grant');
+  });
+
   it('refuses a code after its 60 seconds', async () => {
     const { code, verifier } = await authorizeOnce();
     service.clock.advance(61_000);

@@ -7,6 +7,7 @@ import {
 import type { GrantOutcome, TokenGrant, TokenRequest } from '../oauth/token-grant.ts';
 import { hashSecret } from '../platform/crypto/random.ts';
 import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
+import { findLiveSession } from '../sessions/find-live-session.ts';
 import { revokeSessions } from '../sessions/revoke-sessions.ts';
 import type { SessionsContext, SessionsTransaction } from '../sessions/sessions-context.ts';
 import type { AuthorizationCodeRecord } from './authorization-code-record.ts';
@@ -157,6 +158,12 @@ function redeem(
         kind: 'refused',
         description: 'redirect_uri differs from the authorization request.',
       };
+    // Signed out (everywhere, or that session deleted) since the code was issued: the code
+    // must not open a session the sign-out could no longer reach.
+    if (
+      (await findLiveSession({ db: tx, clock: context.clock }, code.browserSessionId)) === undefined
+    )
+      return { kind: 'refused', description: 'The sign-in this code came from has ended.' };
     const resource = request.params.get('resource');
     if (resource !== undefined && resource !== code.audience)
       return { kind: 'refused', description: 'resource differs from the authorization request.' };
