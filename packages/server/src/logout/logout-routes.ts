@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { browserSessionCookieName, browserSessionOf } from '../authorize/browser-session.ts';
-import { type OAuthParams, oauthParamsOf, queryParamsOf } from '../authorize/oauth-params.ts';
+import { queryParamsOf } from '../authorize/oauth-params.ts';
 import type { ClientRecord } from '../clients/client-record.ts';
 import { findClient } from '../clients/find-client.ts';
-import { acceptFormBodies } from '../oauth/form-body.ts';
+import { acceptFormBodies, formParamsOf } from '../oauth/form-body.ts';
 import { serializeCookie } from '../platform/http/cookies.ts';
 import { originOf } from '../platform/http/origin.ts';
 import { findLiveSession } from '../sessions/find-live-session.ts';
@@ -35,14 +35,17 @@ const problemText = {
   expired: 'This sign-out form has expired or was already used. Go back and try again.',
 } as const;
 
-/** The request's parameters: the query (GET) or the form (POST), `undefined` when malformed. */
-function paramsOf(request: FastifyRequest): OAuthParams | undefined {
-  if (request.method === 'GET') return queryParamsOf(request.url);
-  const body = request.body;
-  if (typeof body !== 'object' || body === null || !('form' in body)) return undefined;
-  const form = String((body as { form: unknown }).form);
-  if (/%(?![0-9a-fA-F]{2})/.test(form)) return undefined;
-  return oauthParamsOf(new URLSearchParams(form));
+/**
+ * The request's parameters: the query (GET) or the form (POST), read by the authorization and
+ * token endpoints' own parsers. `undefined` when malformed, too many, or a parameter is repeated.
+ */
+function paramsOf(request: FastifyRequest): ReadonlyMap<string, string> | undefined {
+  if (request.method === 'GET') {
+    const query = queryParamsOf(request.url);
+    return query === undefined || query.repeated.size > 0 ? undefined : query.params;
+  }
+  const form = formParamsOf(request);
+  return form.ok ? form.params : undefined;
 }
 
 /** A `Set-Cookie` that removes the browser's SSO cookie (attributes as authorize/ sets it). */
@@ -103,10 +106,8 @@ export async function logoutRoutes(app: FastifyInstance, context: LogoutContext)
   const readHint = createIdTokenHintReader(context);
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
-    const input = paramsOf(request);
-    if (input === undefined || input.repeated.size > 0)
-      return sendLogoutErrorPage(reply, 400, problemText.malformed);
-    const { params } = input;
+    const params = paramsOf(request);
+    if (params === undefined) return sendLogoutErrorPage(reply, 400, problemText.malformed);
     const state = params.get('state');
     if (state !== undefined && state.length > maxStateLength)
       return sendLogoutErrorPage(reply, 400, problemText.malformed);
@@ -163,10 +164,8 @@ export async function logoutRoutes(app: FastifyInstance, context: LogoutContext)
     acceptFormBodies(forms);
     forms.post(endSessionPath, { bodyLimit: maxBodyBytes }, handle);
     forms.post(logoutConfirmPath, { bodyLimit: maxBodyBytes }, async (request, reply) => {
-      const input = paramsOf(request);
-      if (input === undefined || input.repeated.size > 0)
-        return sendLogoutErrorPage(reply, 400, problemText.malformed);
-      const { params } = input;
+      const params = paramsOf(request);
+      if (params === undefined) return sendLogoutErrorPage(reply, 400, problemText.malformed);
       const browser = await browserSessionOf(context, request);
       const { client, target } = await redirectTargetOf(
         context,
