@@ -132,6 +132,8 @@ describe.each(Object.keys(protectedServers) as AdapterName[])(
       expect(JSON.parse(first.body)).toEqual({ error: 'use_dpop_nonce' });
       const second = await get(url, await dpopHeaders(token, url, { nonce: nonce as string }));
       expect(second.status).toBe(200);
+      // Every answer carries the current nonce, so the client keeps one without being refused.
+      expect(second.headers['dpop-nonce']).toBe(nonce);
     });
 
     it('builds htu from publicOrigin when configured, and never from forwarded headers', async () => {

@@ -82,7 +82,12 @@ export interface AuthenticationFailure {
 }
 
 export type AuthenticationOutcome =
-  | { readonly ok: true; readonly token: VerifiedToken }
+  | {
+      readonly ok: true;
+      readonly token: VerifiedToken;
+      /** Headers for the route's answer: `DPoP-Nonce` when nonces are on (RFC 9449 §8.2). */
+      readonly headers?: Readonly<Record<string, string>>;
+    }
   | { readonly ok: false; readonly failure: AuthenticationFailure };
 
 interface NodeRequestLike {
@@ -412,7 +417,14 @@ export function createAuthenticator(
         }
       }
     }
-    return { ok: true, token: verified };
+    // A current nonce on every answer, so a client never has to be refused to learn the next one.
+    const nonces = dpop?.policy.nonces;
+    if (nonces === undefined) return { ok: true, token: verified };
+    return {
+      ok: true,
+      token: verified,
+      headers: { 'dpop-nonce': nonces.issue(Math.floor(Date.now() / 1000)) },
+    };
   };
 
   const refused = (error: unknown): AuthenticationOutcome => {

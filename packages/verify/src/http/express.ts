@@ -31,6 +31,7 @@ export function expressAuthenticate(
         // An answer for an authenticated caller is that caller's: no shared cache may keep it
         // (a route that means to be cached says so by setting its own Cache-Control).
         response.set('cache-control', 'no-store');
+        if (outcome.headers !== undefined) response.set(outcome.headers);
         next();
         return;
       }

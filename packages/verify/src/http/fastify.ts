@@ -40,6 +40,7 @@ export function fastifyAuthenticate(
         // An answer for an authenticated caller is that caller's: no shared cache may keep it
         // (a route that means to be cached says so by setting its own Cache-Control).
         reply.header('cache-control', 'no-store');
+        if (outcome.headers !== undefined) reply.headers(outcome.headers);
         done();
         return;
       }

@@ -44,6 +44,7 @@ export function honoAuthenticate(
       // An answer for an authenticated caller is that caller's: no shared cache may keep it
       // (a route that means to be cached says so by setting its own Cache-Control).
       c.header('cache-control', 'no-store');
+      for (const [name, value] of Object.entries(outcome.headers ?? {})) c.header(name, value);
       await next();
       return;
     }

@@ -32,6 +32,9 @@ export function createNodeAuthenticator(
       // An answer for an authenticated caller is that caller's: no shared cache may keep it
       // (a route that means to be cached says so by setting its own Cache-Control).
       response.setHeader('cache-control', 'no-store');
+      for (const [name, value] of Object.entries(outcome.headers ?? {})) {
+        response.setHeader(name, value);
+      }
       return outcome.token;
     }
     response.writeHead(outcome.failure.status, outcome.failure.headers);
