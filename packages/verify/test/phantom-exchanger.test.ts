@@ -177,10 +177,15 @@ describe('exchanging an opaque token', () => {
     // A missing scope is not the token's end: it stays cached.
     expect(await exchanger.exchange(opaque)).toMatch(/^eyJ/);
     expect(service.seen).toHaveLength(1);
+    // The exchanger's own required scopes: refused every time, asked about once.
     const strict = exchangerWith({ requiredScopes: ['admin'] });
-    expect(await refusal(strict.exchanger.exchange(newOpaqueToken()))).toBeInstanceOf(
-      InsufficientScopeError,
-    );
+    const lacking = newOpaqueToken();
+    for (let i = 0; i < 3; i++) {
+      expect(await refusal(strict.exchanger.exchange(lacking))).toBeInstanceOf(
+        InsufficientScopeError,
+      );
+    }
+    expect(service.seen).toHaveLength(2);
   });
 });
 
@@ -622,6 +627,7 @@ describe('configuration', () => {
     ['an empty secret', { clientSecret: '' }],
     ['no key set', { jwksUri: undefined }],
     ['no audience', { audience: [] }],
+    ['a required scope with a space', { requiredScopes: ['read write'] }],
     ['a cache age past the longest token lifetime', { maxCacheAgeSec: 901 }],
     ['a zero timeout', { introspection: { timeoutMs: 0 } }],
   ])('refuses %s at construction', (_name, options) => {

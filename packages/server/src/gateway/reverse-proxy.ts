@@ -86,7 +86,8 @@ function forwardablePath(url: string | undefined): string | undefined {
  * The gateway's request handler: exchange the opaque token (answering 400/401/403/503 itself
  * when it cannot), then forward the request to the upstream with `Authorization: Bearer <at+jwt>`
  * and stream both bodies through without buffering them. The upstream never sees the opaque
- * token: the exchange replaced the only header it may travel in, and URLs carrying one are refused.
+ * token in a URL or a header field: the exchange replaces it in `Authorization`, and requests
+ * carrying one anywhere else are refused.
  * Upstream failures answer 502 (504 on a timeout) with no detail of what went wrong.
  */
 export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {

@@ -166,7 +166,17 @@ export function createPhantomTokenExchanger(
     return verdict.accessToken;
   };
 
-  const exchange = async (opaqueToken: unknown, context?: VerifyContext): Promise<string> => {
+  const baseScopes = resolved.requiredScopes;
+  const baseContext: VerifyContext | undefined =
+    baseScopes.length === 0 ? undefined : { requiredScopes: baseScopes };
+  /** The exchanger's required scopes plus the request's. */
+  const withRequiredScopes = (context: VerifyContext | undefined): VerifyContext | undefined =>
+    context?.requiredScopes === undefined
+      ? baseContext
+      : { requiredScopes: [...baseScopes, ...context.requiredScopes] };
+
+  const exchange = async (opaqueToken: unknown, requested?: VerifyContext): Promise<string> => {
+    const context = withRequiredScopes(requested);
     if (shutdown.signal.aborted) {
       throw new ExchangeUnavailableError('closed', 'the exchanger is closed');
     }

@@ -1,4 +1,4 @@
-import { ConfigurationError, type JwsAlgorithm, Policy } from '@writ/core';
+import { ConfigurationError, isScopeToken, type JwsAlgorithm, Policy } from '@writ/core';
 import type { JsonWebKeySet } from '../key-index.ts';
 import {
   type JwksFetchOptions,
@@ -72,6 +72,11 @@ export interface ResolvedPhantomOptions {
   readonly verifierOptions: VerifierOptions;
   /** The same options as the inner verifier's, resolved: key source, algorithms, tolerance. */
   readonly verifier: ResolvedOptions;
+  /**
+   * Checked per exchange rather than by the inner verifier: a token lacking them is still a valid
+   * token, so its exchange is cached and the service is not asked again each time it is refused.
+   */
+  readonly requiredScopes: readonly string[];
   readonly cacheSize: number;
   readonly maxCacheAgeSec: number;
   readonly timeoutMs: number;
@@ -155,7 +160,6 @@ export function resolvePhantomOptions(
     ...(options.clockToleranceSec === undefined
       ? {}
       : { clockToleranceSec: options.clockToleranceSec }),
-    ...(options.requiredScopes === undefined ? {} : { requiredScopes: options.requiredScopes }),
     ...(options.revocations === undefined ? {} : { revocations: options.revocations }),
     ...(options.jwksFetch === undefined ? {} : { jwksFetch: options.jwksFetch }),
     onKeySetError: onError,
@@ -168,6 +172,10 @@ export function resolvePhantomOptions(
   };
   const verifier = resolveOptions(verifierOptions);
   if (verifier.keySource.kind === 'secret') fail('a phantom-token exchanger needs jwksUri or jwks');
+  const requiredScopes = options.requiredScopes ?? [];
+  if (!Array.isArray(requiredScopes) || !requiredScopes.every(isScopeToken)) {
+    fail('requiredScopes must be a list of scope tokens (RFC 6749 §3.3)');
+  }
   const limits = options.introspection ?? {};
   const longest = Policy.accessTokenMaxLifetimeSec;
   return {
@@ -176,6 +184,7 @@ export function resolvePhantomOptions(
     clientSecret: options.clientSecret,
     verifierOptions,
     verifier,
+    requiredScopes: [...requiredScopes],
     cacheSize: bounded(options.cacheSize, 'cacheSize', 10_000, 0, 10_000_000),
     maxCacheAgeSec: bounded(
       options.maxCacheAgeSec,
