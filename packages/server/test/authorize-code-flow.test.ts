@@ -220,6 +220,29 @@ describe('the authorization code flow over HTTP', () => {
     expect(redirectParams(retry).get('code')).toMatch(/^wac_/);
   });
 
+  it('is throttled by the first-party sign-in throttle', async () => {
+    const victim = 'throttled@example.com';
+    await service.addUser(victim, password);
+    const jar = new CookieJar();
+    const { challenge } = pkcePair();
+    const page = await browse(authorizeUrl(service, codeRequest(client, challenge)), jar);
+    let form = signInFormOf(await page.text());
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let attempt = 0; attempt < 7; attempt++) {
+      last = await postSignIn(service, jar, form, { email: victim, password: 'wrong password!' });
+      statuses.push(last.status);
+      form = signInFormOf(await last.text());
+    }
+    // Five free failures for one account and address, then the throttle's answer.
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.at(-1)).toBe(429);
+    expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Even the right password waits: the page runs the same flow as POST /auth/sign-in.
+    const right = await postSignIn(service, jar, form, { email: victim, password });
+    expect(right.status).toBe(429);
+  });
+
   it("refuses a sign-in post without the CSRF cookie or with another form's value", async () => {
     const jar = new CookieJar();
     const { challenge } = pkcePair();
