@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import { revokeClientSessions } from '../src/sessions/revoke-client-sessions.ts';
 import {
   addClient,
   addRefreshingClient,
@@ -159,5 +160,59 @@ describe('POST /oauth/revoke', () => {
     const anonymous = await postForm(service.url, '/oauth/revoke', { token: 'x' });
     expect(anonymous.status).toBe(401);
     expect(anonymous.body.error).toBe('invalid_client');
+  });
+});
+
+describe('revokeClientSessions (for the clients module, when it disables a client)', () => {
+  it("ends every session of the client and its client_credentials tokens, nobody else's", async () => {
+    const doomed = await addRefreshingClient(service);
+    const bystander = await addRefreshingClient(service);
+    const otherUser = await service.addUser(
+      `other-${Date.now()}@example.com`,
+      'correct horse battery staple',
+    );
+    const sessions = [
+      await openClientSession(service, doomed.client, userId),
+      await openClientSession(service, doomed.client, otherUser),
+    ];
+    const spared = await openClientSession(service, bystander.client, userId);
+    const machine = await addServiceClient(service, { audiences: ['https://api.writ.test'] });
+    const machineToken = await clientCredentialsToken(machine);
+    const { revokedIds, entries } = await service.context.db.transaction((tx) =>
+      revokeClientSessions(tx, {
+        clientId: doomed.client.clientId,
+        origin: { ip: '127.0.0.1', userAgent: 'admin' },
+        nowMs: service.clock.nowMs(),
+      }),
+    );
+    service.context.notifier.publish(entries);
+    expect([...revokedIds].sort()).toEqual(sessions.map((opened) => opened.session.id).sort());
+    for (const opened of sessions) {
+      expect(await isActive(opened.accessToken)).toBe(false);
+      const refreshed = await postForm(
+        service.url,
+        '/oauth/token',
+        { grant_type: 'refresh_token', refresh_token: opened.refreshToken ?? '' },
+        auth(doomed),
+      );
+      expect(refreshed.body.error).toBe('invalid_grant');
+    }
+    expect(await isActive(spared.accessToken)).toBe(true);
+    expect(await isActive(machineToken)).toBe(true);
+    await service.context.db.transaction((tx) =>
+      revokeClientSessions(tx, {
+        clientId: machine.client.clientId,
+        origin: { ip: '127.0.0.1', userAgent: 'admin' },
+        nowMs: service.clock.nowMs(),
+      }),
+    );
+    // The client's own tokens (sub = its id) fall to the sub entry, at every mirror too.
+    expect(await isActive(machineToken)).toBe(false);
+    const entriesNow = await logEntries();
+    expect(
+      entriesNow.some(
+        (entry) => entry.target.type === 'sub' && entry.target.value === machine.client.clientId,
+      ),
+    ).toBe(true);
   });
 });

@@ -131,6 +131,17 @@ export function kyselySessionsStore(db: Kysely<SessionsTables>): SessionsStore {
       return sessionIds.filter((id) => revoked.has(id));
     },
 
+    async listUnrevokedOfClient(clientId, limit) {
+      const rows = await db
+        .selectFrom('sessions')
+        .select(['id', 'user_id'])
+        .where('client_id', '=', clientId)
+        .where('revoked_at', 'is', null)
+        .limit(limit)
+        .execute();
+      return rows.map((row) => ({ id: row.id, userId: row.user_id }));
+    },
+
     async listEnded(endedBeforeMs, limit) {
       const rows = await db
         .selectFrom('sessions')

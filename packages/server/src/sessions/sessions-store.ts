@@ -37,6 +37,11 @@ export interface SessionsStore {
    * Returns the ids it revoked, in the order given.
    */
   revokeOwned(request: RevokeOwnedSessions): Promise<string[]>;
+  /** Up to `limit` sessions held by an OAuth client that are not revoked yet (any expiry). */
+  listUnrevokedOfClient(
+    clientId: string,
+    limit: number,
+  ): Promise<{ readonly id: string; readonly userId: string }[]>;
   /**
    * Up to `limit` ids of sessions that ended (revoked, idle-expired or past their absolute
    * lifetime) before `endedBeforeMs`. A session that ended never lives again, so the answer

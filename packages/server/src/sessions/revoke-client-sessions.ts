@@ -1,0 +1,58 @@
+import type { RevocationEntry } from '@writ/core';
+import type { RequestOrigin } from '../platform/http/origin.ts';
+import { appendRevocations } from '../revocation/append-revocations.ts';
+import { revokeSessions } from './revoke-sessions.ts';
+import type { SessionsTransaction } from './sessions-context.ts';
+
+/** Sessions revoked per read, so one transaction never holds an unbounded list. */
+const batchSize = 500;
+
+/**
+ * Ends everything an OAuth client holds, in the caller's transaction (the clients module disabling
+ * it): every session of the client is revoked (its refresh tokens die, a `sid` entry ends its
+ * access tokens at every mirror), and a `sub` entry for the client's own id ends the
+ * `client_credentials` tokens it was issued before now (their `sub` is the client id, RFC 9068
+ * §2.2). Returns the log entries for the caller to publish once the transaction commits.
+ */
+export async function revokeClientSessions(
+  tx: SessionsTransaction,
+  input: { readonly clientId: string; readonly origin: RequestOrigin; readonly nowMs: number },
+): Promise<{ readonly revokedIds: readonly string[]; readonly entries: RevocationEntry[] }> {
+  const revokedIds: string[] = [];
+  const entries: RevocationEntry[] = [];
+  for (;;) {
+    const held = await tx.sessions.listUnrevokedOfClient(input.clientId, batchSize);
+    if (held.length === 0) break;
+    const byUser = new Map<string, string[]>();
+    for (const session of held) {
+      byUser.set(session.userId, [...(byUser.get(session.userId) ?? []), session.id]);
+    }
+    let progress = 0;
+    for (const [userId, sessionIds] of byUser) {
+      const revoked = await revokeSessions(tx, {
+        userId,
+        sessionIds,
+        cause: 'session_deleted',
+        activity: 'session_revoked',
+        origin: input.origin,
+        nowMs: input.nowMs,
+        which: 'unrevoked',
+      });
+      progress += revoked.revokedIds.length;
+      revokedIds.push(...revoked.revokedIds);
+      entries.push(...revoked.entries);
+    }
+    if (held.length < batchSize || progress === 0) break;
+  }
+  // The cut-off second counts too (`iat` below the next second): a disabled client cannot be
+  // issued another token, so nothing legitimate issued later in this second is caught by it.
+  entries.push(
+    ...(await appendRevocations(
+      tx,
+      [{ type: 'sub', value: input.clientId, issuedBefore: Math.floor(input.nowMs / 1000) + 1 }],
+      'session_deleted',
+      Math.floor(input.nowMs / 1000),
+    )),
+  );
+  return { revokedIds, entries };
+}
