@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import { runHousekeeping } from '../src/app/housekeeping.ts';
 import { pruneAuthorizationRecords } from '../src/authorize/prune-authorization-records.ts';
 import {
   authorizeUrl,
@@ -78,6 +79,26 @@ describe('pruning authorization records', () => {
         codes: 1,
         pushedRequests: 0,
       });
+      expect(count('authorization_codes')).toBe(0);
+      expect(count('authorization_requests')).toBe(0);
+    } finally {
+      service.clock.reset();
+    }
+  });
+
+  it('runs in the service housekeeping round', async () => {
+    await signInThroughPage(
+      service,
+      new CookieJar(),
+      authorizeUrl(service, codeRequest(client, pkcePair().challenge)),
+      { email, password },
+    );
+    await pushOne();
+    expect(count('authorization_codes')).toBeGreaterThanOrEqual(1);
+    expect(count('authorization_requests')).toBeGreaterThanOrEqual(1);
+    service.clock.advance(25 * 3600_000);
+    try {
+      await runHousekeeping(service.context);
       expect(count('authorization_codes')).toBe(0);
       expect(count('authorization_requests')).toBe(0);
     } finally {

@@ -1,19 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { createActivityRecorder } from '../activity/activity-recorder.ts';
-import { pruneActivity } from '../activity/prune-activity.ts';
 import { KeyRing } from '../keys/key-ring.ts';
 import { startBackchannelWorker } from '../logout/backchannel-worker.ts';
-import { prunePhantomTokens } from '../oauth/prune-phantom-tokens.ts';
 import { type Clock, systemClock } from '../platform/clock.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
 import { prepareDecoyHash } from '../platform/crypto/password.ts';
 import { urlHostOf } from '../platform/url.ts';
-import { pruneRevocationLog } from '../revocation/prune-revocation-log.ts';
 import { createLocalNotifier, type RevocationNotifier } from '../revocation/revocation-notifier.ts';
 import { deriveCsrfKey } from '../sessions/csrf.ts';
-import { pruneEndedSessions } from '../sessions/prune-ended-sessions.ts';
-import { pruneSignInThrottles } from '../throttle/sign-in-throttle.ts';
 import { type AppOptions, buildApp } from './build-app.ts';
+import { runHousekeeping } from './housekeeping.ts';
 import { openServiceDatabase } from './open-service-database.ts';
 import type { ServiceContext } from './service-context.ts';
 
@@ -71,16 +67,11 @@ export async function startService(
   const backchannel = startBackchannelWorker(context, {
     onError: (error) => app.log.error({ err: error }, 'back-channel logout delivery failed'),
   });
-  // Housekeeping: forgettable revocation entries, spent sign-in throttles, old activity, long
-  // ended sessions with their refresh tokens.
+  // Housekeeping (app/housekeeping.ts): every table that grows with use is pruned here.
   const prune = setInterval(() => {
-    Promise.all([
-      pruneRevocationLog(context),
-      pruneSignInThrottles(db, clock.nowMs()),
-      pruneActivity(context),
-      pruneEndedSessions(context),
-      prunePhantomTokens(context),
-    ]).catch((error: unknown) => app.log.error({ err: error }, 'pruning failed'));
+    runHousekeeping(context).catch((error: unknown) =>
+      app.log.error({ err: error }, 'pruning failed'),
+    );
   }, pruneEverySec * 1000);
   prune.unref();
   await app.listen({ host: config.host, port: config.port });
