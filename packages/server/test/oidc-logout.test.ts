@@ -546,6 +546,41 @@ describe('Back-Channel Logout 1.0', () => {
   });
 });
 
+describe('when the service cannot sign', () => {
+  it('counts the attempt as failed (signing_failed) and retries within the bound', async () => {
+    const signedIn = await signInAt(client);
+    const signer = service.context.signer;
+    const sign = signer.sign.bind(signer);
+    (signer as { sign: typeof signer.sign }).sign = (request) =>
+      request.typ === 'logout+jwt' ? Promise.reject(new Error('no key')) : sign(request);
+    try {
+      await browse(
+        `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
+        signedIn.jar,
+      );
+      const row = await until(() => {
+        const file = new DatabaseSync(join(service.dataDir, 'writ.db'), { readOnly: true });
+        try {
+          const found = file
+            .prepare(
+              'SELECT attempts, last_error FROM backchannel_logouts WHERE browser_session_id = ?',
+            )
+            .get(signedIn.sid) as { attempts: number; last_error: string | null } | undefined;
+          return found?.last_error === null ? undefined : found;
+        } finally {
+          file.close();
+        }
+      });
+      expect(row).toEqual({ attempts: 1, last_error: 'signing_failed' });
+    } finally {
+      (signer as { sign: typeof signer.sign }).sign = sign;
+    }
+    const seen = rp.deliveries.length;
+    service.clock.advance(13_000);
+    expect((await verifiedLogoutToken(await nextDelivery(seen))).sid).toBe(signedIn.sid);
+  });
+});
+
 describe('what ends with the browser session', () => {
   it('ends the client sessions opened through it, except those granted offline_access (told all the same)', async () => {
     const jar = new CookieJar();

@@ -9,7 +9,7 @@ import type { RevocationNotifier } from '../revocation/revocation-notifier.ts';
 import type { BackchannelLogoutRecord } from './backchannel-logout-record.ts';
 import type { BackchannelLogoutsStores } from './backchannel-logouts-store.ts';
 import { signLogoutToken } from './logout-token.ts';
-import { postLogoutToken } from './post-logout-token.ts';
+import { type DeliveryOutcome, postLogoutToken } from './post-logout-token.ts';
 
 export interface BackchannelWorkerContext {
   readonly config: ServiceConfig;
@@ -108,13 +108,21 @@ export function startBackchannelWorker(
         tx.backchannelLogouts.markDead(entry.id, clock.nowMs(), 'uri_not_allowed'),
       );
     }
-    const logoutToken = await signLogoutToken(context, {
-      clientId: entry.clientId,
-      userId: entry.userId,
-      browserSessionId: entry.browserSessionId,
-      nowMs: clock.nowMs(),
-    });
-    const outcome = await postLogoutToken(uri, logoutToken, timeoutMs);
+    let outcome: DeliveryOutcome;
+    try {
+      const logoutToken = await signLogoutToken(context, {
+        clientId: entry.clientId,
+        userId: entry.userId,
+        browserSessionId: entry.browserSessionId,
+        nowMs: clock.nowMs(),
+      });
+      outcome = await postLogoutToken(uri, logoutToken, timeoutMs);
+    } catch (error) {
+      // The service's own fault (no signing key): reported, and retried within the same bound,
+      // so the entry neither spins every lease nor is lost.
+      onError(error);
+      outcome = { ok: false, failure: 'signing_failed' };
+    }
     const nowMs = clock.nowMs();
     if (outcome.ok) return db.transaction((tx) => tx.backchannelLogouts.remove(entry.id));
     if (entry.attempts >= maxAttempts) {

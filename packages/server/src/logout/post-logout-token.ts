@@ -1,5 +1,11 @@
 /** Why a delivery failed: stable codes for the outbox's `last_error`, never a body or a token. */
-export type DeliveryFailure = 'timeout' | 'network' | 'redirect' | `http_${number}`;
+export type DeliveryFailure =
+  | 'timeout'
+  | 'network'
+  | 'redirect'
+  | `http_${number}`
+  /** The service could not sign the token (its own fault, reported to the operator's log). */
+  | 'signing_failed';
 
 export type DeliveryOutcome =
   | { readonly ok: true }
