@@ -11,8 +11,10 @@
  * report, not a gate.
  */
 import { createHmac, verify as cryptoVerify, timingSafeEqual } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { createVerifier as createWritVerifier, type VerifierOptions } from '@writ/verify';
 import { createVerifier as createFastJwtVerifier } from 'fast-jwt';
 import { importJWK, jwtVerify } from 'jose';
@@ -21,6 +23,8 @@ import jwt from 'jsonwebtoken';
 import { createLocalKeySet } from '../../packages/verify/src/local-key-set.ts';
 // The floor re-encodes ECDSA signatures with the library's own (tested) R‖S → DER function.
 import { derFromP1363 } from '../../packages/verify/src/signature.ts';
+// Internal module, read-only: where the signature checks ran (main thread or verify worker).
+import { dispatchStats } from '../../packages/verify/src/signature-dispatch.ts';
 import { foreignCores, markLoad, waitForQuiet } from './contention.ts';
 import {
   audience,
@@ -94,7 +98,8 @@ type ContenderId =
   | 'fastJwt'
   | 'jsonwebtoken'
   | 'lookup'
-  | 'writUncached100';
+  | 'writUncached100'
+  | 'ceiling';
 
 interface Contender {
   readonly id: ContenderId;
@@ -104,6 +109,8 @@ interface Contender {
   readonly call: Call;
   /** Set when the contender cannot verify this algorithm: why. */
   readonly unavailable?: string;
+  /** Its own timing loop, instead of calling `call` (returns how many operations completed). */
+  readonly timed?: (ms: number) => Promise<number>;
 }
 
 const contenderLabels: Record<ContenderId, string> = {
@@ -117,6 +124,7 @@ const contenderLabels: Record<ContenderId, string> = {
   jsonwebtoken: 'jsonwebtoken (sync)',
   lookup: 'key-set lookup only (100 keys)',
   writUncached100: '@writ/verify uncached, 100-key set',
+  ceiling: 'pure crypto.verify on two threads (ceiling)',
 };
 
 const tableOrder: readonly ContenderId[] = [
@@ -174,6 +182,51 @@ function threadpoolSignatureCheck(fixture: Fixture): AsyncSignatureCheck | undef
         else reject(error);
       });
     });
+}
+
+/**
+ * What two threads can do on this machine at best: the bare `crypto.verify` of the token's
+ * signature (no decoding, no claims, no hand-off) in a loop on the main thread and, at the same
+ * time, in a worker. Its ratio to the floor bounds what any verifier using two threads can reach
+ * here with 32 in flight (a little above it: the floor also decodes and checks claims).
+ */
+const ceilingWorker = new Worker(
+  `const { parentPort } = require('node:worker_threads');
+   const { verify } = require('node:crypto');
+   parentPort.on('message', ({ ms, digest, input, key, signature }) => {
+     let count = 0;
+     const end = performance.now() + ms;
+     do { for (let i = 0; i < 8; i++) verify(digest, input, key, signature); count += 8; }
+     while (performance.now() < end);
+     parentPort.postMessage(count);
+   });`,
+  { eval: true },
+);
+ceilingWorker.unref();
+
+function ceilingLoop(fixture: Fixture): ((ms: number) => Promise<number>) | undefined {
+  if (fixture.alg === 'HS256') return undefined;
+  const [header, payload, encoded] = fixture.token.split('.');
+  const input = Buffer.from(`${header}.${payload}`, 'latin1');
+  const raw = Buffer.from(encoded ?? '', 'base64url');
+  const signature = fixture.alg === 'ES256' ? derFromP1363(raw) : raw;
+  const digest = fixture.alg === 'EdDSA' ? null : 'sha256';
+  const key = fixture.verifyKey;
+  if (!cryptoVerify(digest, input, key, signature)) throw new Error('ceiling: bad signature');
+  return async (ms) => {
+    const other = new Promise<number>((resolve) => ceilingWorker.once('message', resolve));
+    ceilingWorker.ref();
+    ceilingWorker.postMessage({ ms, digest, input, key, signature });
+    let count = 0;
+    const end = performance.now() + ms;
+    do {
+      for (let i = 0; i < batch; i++) blackhole = cryptoVerify(digest, input, key, signature);
+      count += batch;
+    } while (performance.now() < end);
+    const total = count + (await other);
+    ceilingWorker.unref();
+    return total;
+  };
 }
 
 /**
@@ -255,6 +308,16 @@ async function createContenders(fixture: Fixture): Promise<Contender[]> {
   add('floor', true, createFloor(fixture, syncSignatureCheck(fixture)));
   const threadpool = threadpoolSignatureCheck(fixture);
   if (threadpool !== undefined) add('floorAsync', false, createFloor(fixture, threadpool));
+  const ceiling = ceilingLoop(fixture);
+  if (ceiling !== undefined) {
+    contenders.push({
+      id: 'ceiling',
+      label: contenderLabels.ceiling,
+      sync: false,
+      call: () => undefined,
+      timed: ceiling,
+    });
+  }
 
   const uncached = createWritVerifier(writOptions(fixture, { cacheSize: 0 }));
   add('writUncached', false, (token) => uncached.verify(token));
@@ -327,7 +390,7 @@ const errorText = (error: unknown): string =>
  * cannot verify the algorithm at all is reported n/a with its own error.
  */
 async function check(contender: Contender, fixture: Fixture): Promise<Contender> {
-  if (contender.id === 'lookup') return contender;
+  if (contender.id === 'lookup' || contender.id === 'ceiling') return contender;
   try {
     await contender.call(fixture.token);
   } catch (error) {
@@ -410,6 +473,7 @@ interface Case {
    * ratio to the floor is taken against it, so both sides see the machine in the same state.
    */
   readonly adjacentFloor: number[];
+  readonly unblockedThreads: number[];
   importCalls: number;
 }
 
@@ -420,6 +484,46 @@ interface Measurement {
   readonly rate: number;
   readonly mainCpu: number;
   readonly allCpu: number;
+  /**
+   * Σ over this process's busy threads of the share of the segment each was not blocked
+   * (running, or runnable and waiting for a core), from /proc/self/task/<tid>/schedstat; NaN
+   * where that is not readable. On idle cores the waiting would be running: it is how many
+   * cores the contender could keep busy, whatever other processes take meanwhile.
+   */
+  readonly unblockedThreads: number;
+}
+
+interface ThreadTime {
+  readonly cpuMs: number;
+  readonly waitMs: number;
+}
+
+function threadTimes(): Map<string, ThreadTime> | undefined {
+  const times = new Map<string, ThreadTime>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const fields = readFileSync(`/proc/self/task/${tid}/schedstat`, 'latin1').split(' ');
+      times.set(tid, { cpuMs: Number(fields[0]) / 1e6, waitMs: Number(fields[1]) / 1e6 });
+    }
+  } catch {
+    return undefined;
+  }
+  return times;
+}
+
+function unblockedSince(before: Map<string, ThreadTime> | undefined, wallMs: number): number {
+  const after = threadTimes();
+  if (before === undefined || after === undefined || wallMs <= 0) return Number.NaN;
+  let sum = 0;
+  for (const [tid, now] of after) {
+    const then = before.get(tid);
+    if (then === undefined) continue;
+    const cpu = now.cpuMs - then.cpuMs;
+    // Threads that barely ran (V8's helpers, idle pool threads) are not the contender's.
+    if (cpu < wallMs * 0.05) continue;
+    sum += Math.min(1, (cpu + now.waitMs - then.waitMs) / wallMs);
+  }
+  return sum;
 }
 
 async function timeOnce(entry: Case, ms: number): Promise<Measurement> {
@@ -427,12 +531,15 @@ async function timeOnce(entry: Case, ms: number): Promise<Measurement> {
   const before = importKeyCalls;
   const mainBefore = process.threadCpuUsage();
   const allBefore = process.cpuUsage();
+  const threadsBefore = entry.mode === 'concurrent' ? threadTimes() : undefined;
   const start = performance.now();
-  const count = sync
-    ? timeSync(call, entry.token, ms)
-    : entry.mode === 'sequential'
-      ? await timeSequential(call, entry.token, ms)
-      : await timeConcurrent(call, entry.token, ms);
+  const count = entry.contender.timed
+    ? await entry.contender.timed(ms)
+    : sync
+      ? timeSync(call, entry.token, ms)
+      : entry.mode === 'sequential'
+        ? await timeSequential(call, entry.token, ms)
+        : await timeConcurrent(call, entry.token, ms);
   const elapsedMs = performance.now() - start;
   const main = process.threadCpuUsage(mainBefore);
   const all = process.cpuUsage(allBefore);
@@ -441,6 +548,7 @@ async function timeOnce(entry: Case, ms: number): Promise<Measurement> {
     rate: (count * 1000) / elapsedMs,
     mainCpu: (main.user + main.system) / count,
     allCpu: (all.user + all.system) / count,
+    unblockedThreads: unblockedSince(threadsBefore, elapsedMs),
   };
 }
 
@@ -471,6 +579,7 @@ async function runCase(entry: Case, ms: number): Promise<void> {
       entry.foreign.push(foreign);
       entry.mainCpu.push(measured.mainCpu);
       entry.allCpu.push(measured.allCpu);
+      entry.unblockedThreads.push(measured.unblockedThreads);
       return;
     }
     retriedSegments++;
@@ -513,12 +622,14 @@ for (const fixture of fixtures) {
   for (const contender of contendersByAlg.get(fixture.alg) ?? []) {
     if (contender.unavailable !== undefined) continue;
     const modes: Mode[] =
-      contender.sync ||
-      contender.id === 'lookup' ||
-      contender.id === 'writUncached100' ||
-      contender.id === 'writCachedFresh'
-        ? ['sequential']
-        : ['sequential', 'concurrent'];
+      contender.id === 'ceiling'
+        ? ['concurrent']
+        : contender.sync ||
+            contender.id === 'lookup' ||
+            contender.id === 'writUncached100' ||
+            contender.id === 'writCachedFresh'
+          ? ['sequential']
+          : ['sequential', 'concurrent'];
     for (const mode of modes) {
       const entry: Case = {
         key: caseKey(fixture.alg, mode, contender.id),
@@ -531,6 +642,7 @@ for (const fixture of fixtures) {
         mainCpu: [],
         allCpu: [],
         adjacentFloor: [],
+        unblockedThreads: [],
         importCalls: 0,
       };
       cases.push(entry);
@@ -706,12 +818,28 @@ for (const alg of ['EdDSA', 'ES256'] as const) {
       ? Number.NaN
       : Math.min(2 / median(cpu.allCpu), 1 / median(cpu.mainCpu)) * median(floorCpu.allCpu);
   const wideRatio = ratioOf(alg, 'concurrent', 'writUncached');
+  // On idle cores: the threads' unblocked share (running or waiting for a core) would all run,
+  // at the CPU cost per verify measured here, against the floor's cost.
+  const projectedOf = (id: ContenderId): { unblocked: number; projected: number } => {
+    const entry = caseByKey.get(caseKey(alg, 'concurrent', id));
+    const unblocked = median(entry?.unblockedThreads ?? []);
+    const projected =
+      entry === undefined || floorCpu === undefined
+        ? Number.NaN
+        : (Math.min(2, unblocked) * median(floorCpu.allCpu)) / median(entry.allCpu);
+    return { unblocked, projected };
+  };
+  const { unblocked, projected } = projectedOf('writUncached');
+  const poolProjected = projectedOf('floorAsync').projected;
   line(
     wideRatio >= 1.6,
     `${alg} ${inFlight} in flight ≥ 1.6× floor (two cores: the limit is 2.0×): ` +
       `${formatRatio(wideRatio)} (${formatRate(concurrent)} vs floor ${formatRate(floor)} ops/s; ` +
       `CPU-time bound on two idle cores ${formatRatio(bound)}; node:crypto's threadpool path ` +
-      `${formatRatio(ratioOf(alg, 'concurrent', 'floorAsync'))})`,
+      `${formatRatio(ratioOf(alg, 'concurrent', 'floorAsync'))}; pure crypto on two threads ` +
+      `${formatRatio(ratioOf(alg, 'concurrent', 'ceiling'))}; threads not blocked ` +
+      `${unblocked.toFixed(2)} of a possible 2, so on idle cores ≈ ${formatRatio(projected)}, ` +
+      `threadpool path ≈ ${formatRatio(poolProjected)})`,
   );
   const fastJwt = rateOf(alg, 'sequential', 'fastJwt');
   line(
@@ -728,6 +856,16 @@ line(
     `${formatRatio(ratioOf('EdDSA', 'sequential', 'writCached'))})`,
 );
 console.log('(HTTP with auth (cached) ≥ 0.9× no auth: printed by bench/verify/http.ts)');
+{
+  const stats = dispatchStats();
+  const batched = stats.checkedByWorker + stats.checkedOnMainThread;
+  console.log(
+    `info  batched signature checks (many in flight): ${batched}, ` +
+      `${((stats.checkedByWorker / Math.max(batched, 1)) * 100).toFixed(0)}% by the verify worker, ` +
+      `in ${stats.batchesShared} batches shared with it (${(batched / Math.max(stats.batchesShared, 1)).toFixed(1)} checks each); ` +
+      `worker starts ${stats.workerStarts}, checks refused because a worker was lost ${stats.refusedByWorkerLoss}`,
+  );
+}
 for (const alg of ['EdDSA', 'ES256'] as const) {
   const lookupNs = 1e9 / rateOf(alg, 'sequential', 'lookup');
   const verifyNs = 1e9 / rateOf(alg, 'sequential', 'writUncached');
