@@ -6,6 +6,12 @@ export interface ClientsStore {
   create(client: StoredClient): Promise<void>;
   /** The client with that id, disabled or not. */
   findById(clientId: string): Promise<StoredClient | undefined>;
+  /**
+   * The client with that id, disabled or not, read by one statement that yields one full row
+   * whether or not the client exists (a decoy row otherwise, parsed like a real one and then
+   * dropped), so authentication costs the same for unknown ids as for registered ones.
+   */
+  findForAuthentication(clientId: string): Promise<StoredClient | undefined>;
   /** Every client, oldest first (records only: no hashes, no keys). */
   list(): Promise<ClientRecord[]>;
   /** Disables a live client; false when there is none with that id or it is already disabled. */

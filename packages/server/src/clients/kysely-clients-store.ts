@@ -1,5 +1,5 @@
 import type { JSONWebKeySet } from 'jose';
-import type { Kysely, Selectable } from 'kysely';
+import { type CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
 import type { GrantType } from './client-record.ts';
 import type { ClientsStore, RegistrationTokensStore } from './clients-store.ts';
 import type {
@@ -64,7 +64,87 @@ function toRegistrationToken(
   };
 }
 
+/** Columns in one order for both halves of findForAuthentication's UNION ALL. */
+const clientColumns = [
+  'client_id',
+  'name',
+  'kind',
+  'auth_method',
+  'secret_hash',
+  'previous_secret_hash',
+  'previous_secret_expires_at',
+  'jwks',
+  'redirect_uris',
+  'grant_types',
+  'scopes',
+  'audiences',
+  'access_token_format',
+  'require_dpop',
+  'backchannel_logout_uri',
+  'post_logout_redirect_uris',
+  'registered_by',
+  'created_at',
+  'updated_at',
+  'disabled_at',
+] as const satisfies readonly (keyof OAuthClientsTable)[];
+
+/**
+ * The row an unknown id reads instead: an empty id (no client has one), and values shaped like a
+ * typical client's so that building and parsing it costs what a real row does.
+ */
+const decoyRow: Selectable<OAuthClientsTable> = {
+  client_id: '',
+  name: 'decoy client',
+  kind: 'confidential',
+  auth_method: 'client_secret_basic',
+  secret_hash: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+  previous_secret_hash: null,
+  previous_secret_expires_at: null,
+  jwks: null,
+  redirect_uris: '["https://decoy.invalid/callback"]',
+  grant_types: '["authorization_code","refresh_token"]',
+  scopes: '["openid","offline_access"]',
+  audiences: '["https://decoy.invalid"]',
+  access_token_format: 'jwt',
+  require_dpop: 0,
+  backchannel_logout_uri: null,
+  post_logout_redirect_uris: '[]',
+  registered_by: 'admin',
+  created_at: 0,
+  updated_at: 0,
+  disabled_at: null,
+};
+
 export function kyselyClientsStore(db: Kysely<ClientsTables>): ClientsStore {
+  /**
+   * One statement, compiled once per store: the client's row, or — only when there is none —
+   * the decoy row as literals. Its two parameters are the client id, twice. Compiling it once
+   * keeps the unknown-id path and the known-id path equally cheap instead of equally slow.
+   */
+  let compiledAuthenticationQuery: CompiledQuery<Selectable<OAuthClientsTable>> | undefined;
+  const authenticationQuery = () => {
+    if (compiledAuthenticationQuery !== undefined) return compiledAuthenticationQuery;
+    const registered = db
+      .selectFrom('oauth_clients')
+      .select(clientColumns)
+      .where('client_id', '=', '');
+    const decoy = db
+      .selectNoFrom(() => clientColumns.map((column) => sql.lit(decoyRow[column]).as(column)))
+      .where((eb) =>
+        eb.not(
+          eb.exists(db.selectFrom('oauth_clients').select('client_id').where('client_id', '=', '')),
+        ),
+      );
+    // The decoy's columns are the same, in the same order; mapping over the list only loses
+    // their individual types, so the cast states what the two halves already share.
+    const compiled = registered.unionAll(decoy as unknown as typeof registered).compile();
+    if (compiled.parameters.length !== 2) {
+      throw new Error('findForAuthentication: expected the client id as its only two parameters');
+    }
+    compiledAuthenticationQuery = compiled;
+    return compiled;
+  };
+
   return {
     async create(client) {
       const { record } = client;
@@ -102,6 +182,17 @@ export function kyselyClientsStore(db: Kysely<ClientsTables>): ClientsStore {
         .where('client_id', '=', clientId)
         .executeTakeFirst();
       return row && toStoredClient(row);
+    },
+
+    async findForAuthentication(clientId) {
+      const row = (
+        await db.executeQuery<Selectable<OAuthClientsTable>>({
+          ...authenticationQuery(),
+          parameters: [clientId, clientId],
+        })
+      ).rows[0];
+      const stored = row && toStoredClient(row);
+      return stored?.record.clientId === '' ? undefined : stored;
     },
 
     async list() {
