@@ -25,6 +25,11 @@ export async function revokeSessions(
     readonly which: 'live' | 'unrevoked';
     /** Also revoke every token of the user issued before now (sign out everywhere). */
     readonly allTokensOfUser?: boolean;
+    /**
+     * Write nothing (no activity, no log entry) when the update revoked no session: for
+     * `DELETE /auth/sessions/:id`, whose unknown or foreign id must leave no trace to probe.
+     */
+    readonly nothingUnlessRevoked?: boolean;
   },
 ): Promise<{ readonly revokedIds: readonly string[]; readonly entries: RevocationEntry[] }> {
   const { nowMs } = input;
@@ -44,6 +49,8 @@ export async function revokeSessions(
     which: input.which,
   });
   await relyingParties.queue(tx, revokedIds, nowMs);
+  if (input.nothingUnlessRevoked === true && revokedIds.length === 0)
+    return { revokedIds, entries: [] };
   const nowSec = Math.floor(nowMs / 1000);
   const targets = revokedIds.map((id) => ({ type: 'sid', value: id }) as const);
   await recordActivity(tx, {
