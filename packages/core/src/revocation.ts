@@ -22,7 +22,9 @@ export type RevocationCause =
   | 'sign_out'
   | 'sign_out_everywhere'
   | 'session_deleted'
-  | 'refresh_reuse';
+  | 'refresh_reuse'
+  /** An operator disabled the OAuth client the session (or, as `sub`, the token) belonged to. */
+  | 'client_disabled';
 
 export interface RevocationEntry {
   /** Position in the log: strictly increasing, never reused. Consumers resume from it. */

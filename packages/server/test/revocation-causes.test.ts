@@ -3,14 +3,17 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BodyTokens, call, signInBody } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import { addRefreshingClient, openClientSession } from './support/oauth.ts';
 
 let service: TestService;
 let consumerKey: string;
+let adminKey: string;
 const password = 'correct horse battery staple';
 
 beforeAll(async () => {
   service = await startTestService();
   consumerKey = await service.addKey('consumer');
+  adminKey = await service.addKey('admin');
 });
 afterAll(() => service.destroy());
 
@@ -64,6 +67,16 @@ const producers: Record<RevocationCause, Act> = {
       [sidOf(a), await entriesFor(sidOf(a))],
       [sidOf(b), await entriesFor(sidOf(b))],
       [userId, (await entriesFor(userId)).filter(([type]) => type === 'sub')],
+    ];
+  },
+  client_disabled: async (email) => {
+    const [userId] = await signedIn(email);
+    const { client } = await addRefreshingClient(service);
+    const opened = await openClientSession(service, client, userId);
+    await call(service.url, 'DELETE', `/admin/clients/${client.clientId}`, { token: adminKey });
+    return [
+      [opened.session.id, await entriesFor(opened.session.id)],
+      [client.clientId, await entriesFor(client.clientId)],
     ];
   },
   refresh_reuse: async (email) => {

@@ -10,7 +10,7 @@ import {
   registrationTokenProblem,
 } from './create-registration-token.ts';
 import { describeClient } from './describe-client.ts';
-import { disableClient } from './disable-client.ts';
+import { type DisableClientContext, disableClient } from './disable-client.ts';
 import { listClients } from './list-clients.ts';
 import { registerClient } from './register-client.ts';
 import { registrationProblems } from './registration-problems.ts';
@@ -55,7 +55,7 @@ const clientIdParams = {
  */
 export async function clientAdminRoutes(
   app: FastifyInstance,
-  context: ClientsContext & { readonly db: ApiKeysStores },
+  context: ClientsContext & { readonly db: ApiKeysStores } & DisableClientContext,
 ): Promise<void> {
   app.addHook('onRequest', async (request, reply) => {
     if ((await authenticateApiKey(context.db, 'admin', request, reply)) === undefined) return reply;

@@ -32,7 +32,7 @@ export async function revokeClientSessions(
       const revoked = await revokeSessions(tx, {
         userId,
         sessionIds,
-        cause: 'session_deleted',
+        cause: 'client_disabled',
         activity: 'session_revoked',
         origin: input.origin,
         nowMs: input.nowMs,
@@ -50,7 +50,7 @@ export async function revokeClientSessions(
     ...(await appendRevocations(
       tx,
       [{ type: 'sub', value: input.clientId, issuedBefore: Math.floor(input.nowMs / 1000) + 1 }],
-      'session_deleted',
+      'client_disabled',
       Math.floor(input.nowMs / 1000),
     )),
   );
