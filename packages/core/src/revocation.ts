@@ -24,7 +24,12 @@ export type RevocationCause =
   | 'session_deleted'
   | 'refresh_reuse'
   /** An operator disabled the OAuth client the session (or, as `sub`, the token) belonged to. */
-  | 'client_disabled';
+  | 'client_disabled'
+  /**
+   * An authorization code was presented again: the session its first redemption opened ends
+   * (RFC 6749 §4.1.2), since either that redemption or this one is an attacker's.
+   */
+  | 'authorization_code_reuse';
 
 export interface RevocationEntry {
   /** Position in the log: strictly increasing, never reused. Consumers resume from it. */

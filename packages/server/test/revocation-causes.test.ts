@@ -3,6 +3,15 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BodyTokens, call, signInBody } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import {
+  authorizeUrl,
+  CookieJar,
+  codeRequest,
+  exchangeCode,
+  pkcePair,
+  registerClient,
+  signInThroughPage,
+} from './support/authorize-flow.ts';
 import { addRefreshingClient, openClientSession } from './support/oauth.ts';
 
 let service: TestService;
@@ -78,6 +87,22 @@ const producers: Record<RevocationCause, Act> = {
       [opened.session.id, await entriesFor(opened.session.id)],
       [client.clientId, await entriesFor(client.clientId)],
     ];
+  },
+  authorization_code_reuse: async (email) => {
+    await signedIn(email);
+    const client = await registerClient(service, adminKey);
+    const { verifier, challenge } = pkcePair();
+    const url = authorizeUrl(service, codeRequest(client, challenge));
+    const result = await signInThroughPage(service, new CookieJar(), url, { email, password });
+    const redemption = {
+      code: result.get('code') ?? '',
+      code_verifier: verifier,
+      redirect_uri: client.redirectUri,
+    };
+    const first = await exchangeCode(service, client, redemption);
+    const sid = String(decodeJwt(String(first.body.access_token)).sid);
+    expect((await exchangeCode(service, client, redemption)).body.error).toBe('invalid_grant');
+    return [[sid, await entriesFor(sid)]];
   },
   refresh_reuse: async (email) => {
     const [, a] = await signedIn(email);

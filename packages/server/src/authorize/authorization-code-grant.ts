@@ -141,7 +141,7 @@ function redeem(
           : await revokeSessions(tx, {
               userId: code.userId,
               sessionIds: [code.sessionId],
-              cause: 'session_deleted',
+              cause: 'authorization_code_reuse',
               activity: 'session_revoked',
               origin: request.origin,
               nowMs,
