@@ -10,6 +10,7 @@ import {
 } from 'jose';
 import type { ServiceConfig } from '../platform/config/config.ts';
 import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
+import { findClientCached } from './client-cache.ts';
 import { clientAssertionAlgorithms } from './client-jwks.ts';
 import type { ClientAuthMethod, ClientRecord } from './client-record.ts';
 import { hashClientSecret, secretHashMatches } from './client-secret.ts';
@@ -119,7 +120,7 @@ async function checkSecret(
 ): Promise<Check> {
   const wellFormed =
     clientIdShape.test(clientId) && secret.length > 0 && secret.length <= maxSecretLength;
-  const stored = wellFormed ? await context.db.clients.findForAuthentication(clientId) : undefined;
+  const stored = wellFormed ? await findClientCached(context.db, clientId) : undefined;
   const presented = hashClientSecret(secret.slice(0, maxSecretLength));
   const current = secretHashMatches(presented, stored?.secretHash ?? null);
   const previous = secretHashMatches(presented, stored?.previousSecretHash ?? null);
@@ -188,7 +189,7 @@ async function checkAssertion(
   if (!acceptedAssertionTypes.has(header.typ) || header.crit !== undefined)
     return refused('malformed_credentials');
 
-  const stored = await context.db.clients.findForAuthentication(clientId);
+  const stored = await findClientCached(context.db, clientId);
   const clientKey = assertionKey(stored?.jwks ?? null, alg, header.kid);
   const nowSec = Math.floor(nowMs / 1000);
   const { issuer } = context.config;
@@ -239,7 +240,7 @@ async function checkAssertion(
 /** A public client: the id alone, which is why PKCE is always required of it. */
 async function checkPublic(context: AuthenticationContext, clientId: string): Promise<Check> {
   if (!clientIdShape.test(clientId)) return refused('malformed_credentials');
-  const stored = await context.db.clients.findForAuthentication(clientId);
+  const stored = await findClientCached(context.db, clientId);
   const problem = unusable(stored, 'none');
   if (problem !== undefined || stored === undefined) return refused(problem ?? 'unknown_client');
   return { ok: true, client: stored.record };

@@ -1,4 +1,5 @@
 import type { Clock } from '../platform/clock.ts';
+import { forgetCachedClient } from './client-cache.ts';
 import { acceptableClientJwks } from './client-jwks.ts';
 import type { ClientsStores } from './clients-store.ts';
 
@@ -26,6 +27,9 @@ export async function replaceClientJwks(
     return { ok: false, problem: 'client_has_no_jwks' };
   const jwks = await acceptableClientJwks(candidate);
   if (jwks === undefined) return { ok: false, problem: 'invalid_jwks' };
+  // Forgotten before and after the write: a removed key is refused from the next request on.
+  forgetCachedClient(clientId);
   const replaced = await context.db.clients.replaceJwks(clientId, jwks, context.clock.nowMs());
+  forgetCachedClient(clientId);
   return replaced ? { ok: true } : { ok: false, problem: 'client_not_found' };
 }

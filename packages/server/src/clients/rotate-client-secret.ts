@@ -1,4 +1,5 @@
 import type { Clock } from '../platform/clock.ts';
+import { forgetCachedClient } from './client-cache.ts';
 import { generateClientSecret, hashClientSecret } from './client-secret.ts';
 import type { ClientsStores } from './clients-store.ts';
 
@@ -25,11 +26,14 @@ export async function rotateClientSecret(
   if (stored.secretHash === null) return { ok: false, problem: 'client_has_no_secret' };
   const nowMs = context.clock.nowMs();
   const clientSecret = generateClientSecret();
+  // Forgotten before and after the write: the old secret is refused from the next request on.
+  forgetCachedClient(clientId);
   const replaced = await context.db.clients.replaceSecret(
     clientId,
     hashClientSecret(clientSecret),
     gracePeriodSec > 0 ? nowMs + gracePeriodSec * 1000 : null,
     nowMs,
   );
+  forgetCachedClient(clientId);
   return replaced ? { ok: true, clientSecret } : { ok: false, problem: 'client_not_found' };
 }
