@@ -19,6 +19,8 @@ export const registrationProblems = {
     'scope must be a space-separated list of at most 50 distinct scope tokens (RFC 6749 §3.3) of at most 128 characters; openid needs authorization_code and offline_access needs refresh_token',
   invalid_audience:
     'audiences must be 1 to 20 distinct absolute URIs of at most 500 characters without fragment or whitespace',
+  audience_is_client_id:
+    'an audience must not look like a client id (wc_...): an ID token carries its client id as audience, so an access token for it could pass as that client ID token',
   invalid_jwks:
     'jwks is required with private_key_jwt and refused otherwise: 1 to 10 public signing keys (RSA of at least 2048 bits, EC P-256/P-384/P-521, or Ed25519), no private members, allowed algorithms only, a distinct kid on each key when there are several',
   jwks_uri_unsupported: 'jwks_uri is not supported: register the public keys inline as jwks',

@@ -76,6 +76,14 @@ function acceptableName(name: unknown): name is string {
   return length >= 1 && length <= 100 && !invisibleOrControl.test(name) && name.trim() !== '';
 }
 
+/**
+ * The shape of the ids this service hands out (`wc_` + base64url, client-secret.ts). An ID
+ * token's audience is its client's id (OIDC Core §2), so an access token whose audience looked
+ * like one would pass that relying party's ID-token audience check; most relying parties never
+ * read `typ`. The absolute-URI rule refuses these too; this says why, and holds if it loosens.
+ */
+const clientIdLike = /^wc_/i;
+
 function acceptableAudience(audience: string): boolean {
   if (audience.length === 0 || audience.length > maxAudienceLength) return false;
   if (uriUnsafe.test(audience) || audience.includes('#')) return false;
@@ -161,6 +169,8 @@ export async function validateClientMetadata(
     input.audiences === undefined
       ? [options.defaultAudience]
       : stringArray(input.audiences, maxAudiences);
+  if (audiences?.some((audience) => clientIdLike.test(audience)))
+    return refuse('audience_is_client_id');
   if (audiences === undefined || audiences.length === 0 || !audiences.every(acceptableAudience))
     return refuse('invalid_audience');
 
