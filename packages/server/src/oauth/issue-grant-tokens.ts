@@ -1,4 +1,6 @@
 import type { ClientRecord } from '../clients/client-record.ts';
+import type { ClientsStores } from '../clients/clients-store.ts';
+import { ClientNotLiveError, isClientLive } from '../clients/is-client-live.ts';
 import type { Signer } from '../keys/signer.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
@@ -11,7 +13,10 @@ import { mintAccessToken } from './mint-access-token.ts';
 import type { PhantomTokensStores } from './phantom-tokens-store.ts';
 
 /** The stores a grant's transaction must hold for `issueGrantTokens`. */
-export type GrantTokensTransaction = SessionsStores & RefreshTokensStores & PhantomTokensStores;
+export type GrantTokensTransaction = SessionsStores &
+  RefreshTokensStores &
+  PhantomTokensStores &
+  ClientsStores;
 
 export interface GrantTokensInput {
   readonly client: ClientRecord;
@@ -44,6 +49,11 @@ const unknownOrigin: RequestOrigin = { ip: '', userAgent: '' };
  * per client), all in the caller's transaction. A public client's refresh tokens are bound to the
  * DPoP key of the request that opened the session (RFC 9449 §5); a confidential client's are
  * bound by its authentication, so they are not.
+ *
+ * Throws `ClientNotLiveError` (rolling the caller's transaction back) when the client was
+ * disabled after it authenticated: a disable revokes the sessions that exist when it commits, so
+ * one opened after it would survive. Checked here, in the same transaction as the session's
+ * insert: a disable that commits later finds this session and revokes it.
  */
 export async function issueGrantTokens(
   context: { readonly config: ServiceConfig; readonly signer: Signer; readonly clock: Clock },
@@ -52,6 +62,7 @@ export async function issueGrantTokens(
 ): Promise<GrantTokens> {
   const nowMs = context.clock.nowMs();
   const { client } = input;
+  if (!(await isClientLive(tx, client.clientId))) throw new ClientNotLiveError();
   const { session, refreshToken } = await openClientSession(tx, {
     userId: input.userId,
     grant: {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ClientNotLiveError } from '../clients/is-client-live.ts';
 import { originOf } from '../platform/http/origin.ts';
 import { allowCrossOriginCalls } from './cross-origin.ts';
 import { createTokenEndpointDpop } from './dpop-at-token-endpoint.ts';
@@ -17,6 +18,7 @@ const text = {
   badProof: 'The DPoP proof is invalid.',
   useNonce: 'Use the DPoP nonce the server provided.',
   proofRequired: 'This client must send a DPoP proof.',
+  clientAuthFailed: 'Client authentication failed.',
 } as const;
 
 /**
@@ -70,12 +72,20 @@ export async function tokenRoutes(app: FastifyInstance, context: OAuthContext): 
       return sendOAuthError(reply, 400, 'invalid_dpop_proof', text.proofRequired);
     }
 
-    const outcome = await grant.exchange({
-      params,
-      client,
-      dpopJkt: proof.jkt,
-      origin: originOf(request),
-    });
+    let outcome: Awaited<ReturnType<typeof grant.exchange>>;
+    try {
+      outcome = await grant.exchange({
+        params,
+        client,
+        dpopJkt: proof.jkt,
+        origin: originOf(request),
+      });
+    } catch (error) {
+      // Disabled between its authentication and the grant's transaction: answered as a
+      // request arriving a moment later would be (clients/is-client-live.ts).
+      if (!(error instanceof ClientNotLiveError)) throw error;
+      return sendOAuthError(reply, 401, 'invalid_client', text.clientAuthFailed);
+    }
     const nonceHeader = proof.jkt === undefined ? {} : { 'dpop-nonce': dpop.nonce(nowMs) };
     if (!outcome.ok) {
       return sendOAuthError(reply, 400, outcome.error, outcome.description, nonceHeader);
