@@ -198,6 +198,28 @@ describe('oauth4webapi 3 against Writ', () => {
     );
   });
 
+  it('discovers the same metadata through RFC 8414 (algorithm oauth2)', async () => {
+    const issuer = new URL(service.url);
+    const oauth2 = await oauth.processDiscoveryResponse(
+      issuer,
+      await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }),
+    );
+    expect(oauth2).toEqual(as);
+  });
+
+  it('gets a signed introspection answer (RFC 9701) the library validates', async () => {
+    const { client, auth } = webClient();
+    const { result } = await codeFlow('openid api');
+    const response = await oauth.introspectionRequest(as, client, auth, result.access_token, {
+      requestJwtResponse: true,
+      ...insecure,
+    });
+    expect(response.headers.get('content-type')).toMatch(/^application\/token-introspection\+jwt/);
+    const introspected = await oauth.processIntrospectionResponse(as, client, response);
+    expect(introspected.active).toBe(true);
+    expect(introspected.sub).toBe(userId);
+  });
+
   it('gets client_credentials tokens with a secret, DPoP-bound with the library nonce retry', async () => {
     const machine = await registerClient(service, adminKey, {
       client_name: 'Interop machine',
