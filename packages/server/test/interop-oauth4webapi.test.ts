@@ -264,6 +264,92 @@ describe('oauth4webapi 3 against Writ', () => {
     expect(cnf?.jkt).toBe(await calculateJwkThumbprint(await exportJWK(keyPair.publicKey)));
   });
 
+  it('binds code-flow tokens to a DPoP key and uses them at userinfo and the token endpoint', async () => {
+    const { client, auth } = webClient();
+    const keyPair = await oauth.generateKeyPair('EdDSA');
+    const DPoP = oauth.DPoP(client, keyPair);
+    /** Sends once and, when the server asks for its DPoP-Nonce (RFC 9449 §8, §9), once more. */
+    async function withNonceRetry<T>(
+      send: () => Promise<Response>,
+      process: (r: Response) => Promise<T>,
+    ) {
+      try {
+        return await process(await send());
+      } catch (error) {
+        if (!oauth.isDPoPNonceError(error)) throw error;
+        return process(await send());
+      }
+    }
+    const codeVerifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+    const url = new URL(String(as.authorization_endpoint));
+    url.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: web.clientId,
+      redirect_uri: web.redirectUri,
+      scope: 'openid api offline_access',
+      code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce: 'n-interop',
+    }).toString();
+    const params = oauth.validateAuthResponse(
+      as,
+      client,
+      await signInThroughThePage(service, url, { email, password }),
+      state,
+    );
+    const tokens = await withNonceRetry(
+      () =>
+        oauth.authorizationCodeGrantRequest(
+          as,
+          client,
+          auth,
+          params,
+          web.redirectUri,
+          codeVerifier,
+          {
+            DPoP,
+            ...insecure,
+          },
+        ),
+      (response) =>
+        oauth.processAuthorizationCodeResponse(as, client, response, {
+          expectedNonce: 'n-interop',
+        }),
+    );
+    expect(tokens.token_type).toBe('dpop');
+    const jkt = await calculateJwkThumbprint(await exportJWK(keyPair.publicKey));
+    expect((decodeJwt(tokens.access_token).cnf as { jkt?: string }).jkt).toBe(jkt);
+
+    const userinfo = await withNonceRetry(
+      () => oauth.userInfoRequest(as, client, tokens.access_token, { DPoP, ...insecure }),
+      (response) => oauth.processUserInfoResponse(as, client, userId, response),
+    );
+    expect(userinfo.sub).toBe(userId);
+    // Without the proof (as a Bearer token) the bound token is refused.
+    const stolen = await errorOf(
+      oauth.processUserInfoResponse(
+        as,
+        client,
+        userId,
+        await oauth.userInfoRequest(as, client, tokens.access_token, insecure),
+      ),
+    );
+    expect(stolen).toBeInstanceOf(oauth.WWWAuthenticateChallengeError);
+
+    const rotated = await withNonceRetry(
+      () =>
+        oauth.refreshTokenGrantRequest(as, client, auth, String(tokens.refresh_token), {
+          DPoP,
+          ...insecure,
+        }),
+      (response) => oauth.processRefreshTokenResponse(as, client, response),
+    );
+    expect(rotated.token_type).toBe('dpop');
+    expect((decodeJwt(rotated.access_token).cnf as { jkt?: string }).jkt).toBe(jkt);
+  });
+
   it('authenticates with private_key_jwt made by the library', async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     const kid = 'interop-1';
