@@ -2,15 +2,27 @@ import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT 
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
-import { type RegisteredClient, registerClient } from './support/authorize-flow.ts';
-import { signInThroughThePage } from './support/interop-rp.ts';
+import {
+  browse,
+  CookieJar,
+  postSignIn,
+  type RegisteredClient,
+  registerClient,
+  signInFormOf,
+} from './support/authorize-flow.ts';
+import {
+  eventually,
+  signInThroughThePage,
+  startInteropRelyingParty,
+} from './support/interop-rp.ts';
 
 /**
  * openid-client 6 (nobody here wrote it) against a running Writ, beyond what
  * authorize-openid-client.test.ts covers (code flow, PAR, iss mix-up): userinfo, refresh
  * rotation and reuse, client_credentials, DPoP through getDPoPHandle (the library retries with
  * the server's DPoP-Nonce by itself), introspection, RFC 7009 revocation, private_key_jwt, and
- * an ID token from another issuer refused. Discovery is the library's default
+ * RP-initiated logout through buildEndSessionUrl with the back-channel logout token validated
+ * by a jose RP endpoint, and an ID token from another issuer refused. Discovery is the library's default
  * (`/.well-known/openid-configuration`); allowInsecureRequests only because the service is
  * plain http on loopback.
  */
@@ -167,6 +179,61 @@ describe('openid-client 6 against Writ (beyond the code flow)', () => {
     const config = await discover(machine.clientId, oidc.PrivateKeyJwt({ key: privateKey, kid }));
     const token = await oidc.clientCredentialsGrant(config, { scope: 'api' });
     expect(decodeJwt(token.access_token).client_id).toBe(machine.clientId);
+  });
+
+  it('ends the session through buildEndSessionUrl and tells the RP over the back channel', async () => {
+    const rp = await startInteropRelyingParty(service.url);
+    try {
+      const app = await registerClient(service, adminKey, {
+        client_name: 'Interop openid-client logout app',
+        backchannel_logout_uri: `${rp.origin}/backchannel-logout`,
+        post_logout_redirect_uris: ['http://127.0.0.1:5555/signed-out'],
+      });
+      rp.clientId = app.clientId;
+      const config = await discover(app.clientId, oidc.ClientSecretBasic(app.clientSecret ?? ''));
+      const codeVerifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const jar = new CookieJar();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: app.redirectUri,
+        scope: 'openid api',
+        code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+        code_challenge_method: 'S256',
+        state,
+      });
+      const page = await browse(url.href, jar);
+      const posted = await postSignIn(service, jar, signInFormOf(await page.text()), {
+        email,
+        password,
+      });
+      const tokens = await oidc.authorizationCodeGrant(
+        config,
+        new URL(posted.headers.get('location') ?? ''),
+        { pkceCodeVerifier: codeVerifier, expectedState: state, idTokenExpected: true },
+      );
+      const sid = tokens.claims()?.sid;
+      expect(typeof sid).toBe('string');
+
+      const endSession = oidc.buildEndSessionUrl(config, {
+        id_token_hint: String(tokens.id_token),
+        post_logout_redirect_uri: 'http://127.0.0.1:5555/signed-out',
+        state: 'bye',
+      });
+      expect(endSession.origin + endSession.pathname).toBe(`${service.url}/oauth/logout`);
+      const loggedOut = await browse(endSession.href, jar);
+      expect([302, 303]).toContain(loggedOut.status);
+      const back = new URL(loggedOut.headers.get('location') ?? '');
+      expect(back.origin + back.pathname).toBe('http://127.0.0.1:5555/signed-out');
+      expect(back.searchParams.get('state')).toBe('bye');
+
+      const logout = await eventually(() => rp.accepted.find((token) => token.sid === sid));
+      expect(logout.sub).toBe(userId);
+      expect(rp.refused).toEqual([]);
+      const refused = await errorOf(oidc.fetchUserInfo(config, tokens.access_token, userId));
+      expect(refused).toBeInstanceOf(oidc.WWWAuthenticateChallengeError);
+    } finally {
+      await rp.close();
+    }
   });
 
   it('refuses an ID token whose iss is another issuer', async () => {
