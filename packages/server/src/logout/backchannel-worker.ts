@@ -9,7 +9,7 @@ import type { RevocationNotifier } from '../revocation/revocation-notifier.ts';
 import type { BackchannelLogoutRecord } from './backchannel-logout-record.ts';
 import type { BackchannelLogoutsStores } from './backchannel-logouts-store.ts';
 import { signLogoutToken } from './logout-token.ts';
-import { type DeliveryOutcome, postLogoutToken } from './post-logout-token.ts';
+import { type DeliveryOutcome, postLogoutToken, type ResolveHost } from './post-logout-token.ts';
 
 export interface BackchannelWorkerContext {
   readonly config: ServiceConfig;
@@ -30,8 +30,13 @@ export interface BackchannelWorkerOptions {
   readonly maxAttempts?: number;
   /** How often due retries are looked for. Default 1 s. */
   readonly pollIntervalMs?: number;
-  /** Told about failures of the worker itself (the database), never about a relying party. */
+  /**
+   * Told about failures of the worker itself (the database, signing) and about a relying party
+   * whose URI resolved to an address the service does not call (never with a token).
+   */
   readonly onError?: (error: unknown) => void;
+  /** Resolves back-channel hosts; the system resolver unless a test injects one. */
+  readonly resolveHost?: ResolveHost;
 }
 
 export interface BackchannelWorker {
@@ -116,7 +121,10 @@ export function startBackchannelWorker(
         browserSessionId: entry.browserSessionId,
         nowMs: clock.nowMs(),
       });
-      outcome = await postLogoutToken(uri, logoutToken, timeoutMs);
+      outcome = await postLogoutToken(uri, logoutToken, timeoutMs, {
+        allowLoopback: context.config.mode === 'development',
+        ...(options.resolveHost === undefined ? {} : { resolve: options.resolveHost }),
+      });
     } catch (error) {
       // The service's own fault (no signing key): reported, and retried within the same bound,
       // so the entry neither spins every lease nor is lost.
@@ -125,6 +133,19 @@ export function startBackchannelWorker(
     }
     const nowMs = clock.nowMs();
     if (outcome.ok) return db.transaction((tx) => tx.backchannelLogouts.remove(entry.id));
+    if (outcome.failure === 'address_not_allowed') {
+      // Not retried: a name resolving into the service's own network is a configuration (or
+      // an attack) for the operator to see, listed dead with this reason; the log names the
+      // client, never the token.
+      onError(
+        new Error(
+          `back-channel logout URI of client ${entry.clientId} resolves to a non-public address; not sent`,
+        ),
+      );
+      return db.transaction((tx) =>
+        tx.backchannelLogouts.markDead(entry.id, nowMs, 'address_not_allowed'),
+      );
+    }
     if (entry.attempts >= maxAttempts) {
       return db.transaction((tx) =>
         tx.backchannelLogouts.markDead(entry.id, nowMs, outcome.failure),
