@@ -5,11 +5,7 @@ import type { SignRequest } from './signer.ts';
 /**
  * What node:crypto needs to produce one JWS algorithm's signature (RFC 7518 §3, RFC 8037),
  * pinned here and nowhere else in the service: the digest, the key type (and curve) the key must
- * be, the options node:crypto takes beside the key, and where the work runs.
- *
- * `dispatch`: Ed25519 and ECDSA P-256 signatures take tens of µs, less than handing a job to the
- * libuv threadpool and back costs the event loop, so they run inline; an RSA signature takes
- * about a millisecond and would stall every other request, so it runs on the threadpool.
+ * be, and the options node:crypto takes beside the key.
  */
 interface SigningParameters {
   readonly digest: string | null;
@@ -17,14 +13,12 @@ interface SigningParameters {
   /** The curve node:crypto must report for an `ec` key. */
   readonly namedCurve?: string;
   readonly options: Omit<SignKeyObjectInput, 'key'>;
-  readonly dispatch: 'inline' | 'threadpool';
 }
 
 const eddsa: SigningParameters = {
   digest: null,
   keyType: 'ed25519',
   options: {},
-  dispatch: 'inline',
 };
 const ecdsa = (digest: string, namedCurve: string): SigningParameters => ({
   digest,
@@ -32,20 +26,17 @@ const ecdsa = (digest: string, namedCurve: string): SigningParameters => ({
   namedCurve,
   // JWS carries R‖S at fixed width (RFC 7518 §3.4), not node:crypto's default DER.
   options: { dsaEncoding: 'ieee-p1363' },
-  dispatch: 'inline',
 });
 const pkcs1 = (digest: string): SigningParameters => ({
   digest,
   keyType: 'rsa',
   options: { padding: constants.RSA_PKCS1_PADDING },
-  dispatch: 'threadpool',
 });
 const pss = (digest: string, saltLength: number): SigningParameters => ({
   digest,
   keyType: 'rsa',
   // The salt is as long as the digest (RFC 7518 §3.5); node:crypto's default would be the maximum.
   options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength },
-  dispatch: 'threadpool',
 });
 
 export const signingParameters: Readonly<Record<AsymmetricAlgorithm, SigningParameters>> = {
@@ -114,8 +105,13 @@ export function nodeSigningKey(
     return encoded;
   };
 
-  const signInline = (input: string): string =>
-    cryptoSign(parameters.digest, Buffer.from(input), key).toString('base64url');
+  /**
+   * Every signature runs on the libuv threadpool (crypto.sign's callback form), none on the event
+   * loop. Measured on the 2-core VM: an Ed25519 signature costs the main thread 65-100 µs inline
+   * and 17-25 µs as a threadpool job (the rest runs on the other core), so a main-thread-bound
+   * token endpoint serves more with it (docs/oauth/token.md); an RSA signature (about 1 ms)
+   * would otherwise stall every other request.
+   */
   const signOnThreadpool = (input: string): Promise<string> =>
     new Promise((resolve, reject) => {
       cryptoSign(parameters.digest, Buffer.from(input), key, (error, signature) => {
@@ -130,9 +126,7 @@ export function nodeSigningKey(
     async sign(request) {
       const payload = Buffer.from(JSON.stringify({ ...request.claims })).toString('base64url');
       const input = `${encodedHeader(request.typ)}.${payload}`;
-      const signature =
-        parameters.dispatch === 'inline' ? signInline(input) : await signOnThreadpool(input);
-      return `${input}.${signature}`;
+      return `${input}.${await signOnThreadpool(input)}`;
     },
   };
 }
