@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { WritError } from '../errors.ts';
+import type { DurableCommitOptions } from './node-sqlite-dialect.ts';
 import { openSqlite } from './open-sqlite.ts';
 
 export class DatabaseUrlError extends WritError<'ERR_DATABASE_URL_UNSUPPORTED'> {
@@ -8,11 +9,14 @@ export class DatabaseUrlError extends WritError<'ERR_DATABASE_URL_UNSUPPORTED'> 
 }
 
 /** Opens the database a URL names. */
-export function openDatabase<Tables>(databaseUrl: string): Kysely<Tables> {
+export function openDatabase<Tables>(
+  databaseUrl: string,
+  options: DurableCommitOptions = {},
+): Kysely<Tables> {
   if (!databaseUrl.startsWith('sqlite:')) {
     throw new DatabaseUrlError(
       'unsupported database URL: only sqlite:<path> is available in this version',
     );
   }
-  return openSqlite<Tables>(databaseUrl.slice('sqlite:'.length));
+  return openSqlite<Tables>(databaseUrl.slice('sqlite:'.length), options);
 }

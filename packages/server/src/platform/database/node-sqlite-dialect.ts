@@ -1,0 +1,251 @@
+import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
+import type { DatabaseSync } from 'node:sqlite';
+import {
+  type CompiledQuery,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  type QueryCompiler,
+  type QueryResult,
+  SqliteAdapter,
+  type SqliteDatabase,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+} from 'kysely';
+import { DatabaseUnavailableError } from './errors.ts';
+import { adaptNodeSqlite } from './node-sqlite-database.ts';
+
+export interface DurableCommitOptions {
+  /**
+   * Called once if making a commit durable failed (the fsync of the write-ahead log reported an
+   * I/O error). From then on every operation is refused with `DatabaseUnavailableError`: after a
+   * failed fsync the kernel may have dropped the pages it could not write, so nothing written
+   * since can be trusted to be on disk. Nothing is retried; the service needs a restart.
+   */
+  readonly onFailure?: (error: DatabaseUnavailableError) => void;
+}
+
+/**
+ * Kysely's SQLite dialect over `node:sqlite`, with one change: a transaction's COMMIT does not
+ * make the caller's event loop wait for the disk.
+ *
+ * With `synchronous = FULL`, SQLite fsyncs the write-ahead log inside COMMIT, and `DatabaseSync`
+ * runs COMMIT on the calling thread, so every group commit stopped the event loop for an fsync
+ * (most of the refresh path's main-thread time). Here a transaction runs with
+ * `synchronous = NORMAL` — its COMMIT writes the log without syncing it — and the commit then
+ * fdatasyncs the log on libuv's threadpool and resolves only when that returned. Kysely's
+ * SQLite adapter declares one connection, and a transaction holds it until its commit resolved,
+ * so nothing else uses the connection in between: every caller of this process, in a
+ * transaction or not, sees a commit only once it is durable, as with FULL. Statements outside a
+ * transaction run with FULL, as before (SQLite syncs inside them).
+ *
+ * Durability per answer is FULL's: the commit's frames are in the log, and the log is synced
+ * before anyone is told. (SQLite syncs the log itself before each checkpoint, the database file
+ * after it, and a restarted log's header, in NORMAL as in FULL.) What differs is what *another
+ * process* on the same file can see: it may read a commit up to one fsync (≈0.2 ms) before it is
+ * on disk, where with FULL it could not — a power loss in that window loses a commit another
+ * process has already read. Nothing this process answered is lost.
+ */
+export class NodeSqliteDialect implements Dialect {
+  readonly #database: OpenedDatabase;
+  readonly #options: DurableCommitOptions;
+
+  constructor(database: OpenedDatabase, options: DurableCommitOptions = {}) {
+    this.#database = database;
+    this.#options = options;
+  }
+
+  createAdapter(): DialectAdapter {
+    return new SqliteAdapter();
+  }
+
+  createDriver(): Driver {
+    return new DurableCommitDriver(this.#database, this.#options);
+  }
+
+  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+}
+
+class NodeSqliteConnection implements DatabaseConnection {
+  readonly #statements: SqliteDatabase;
+  readonly #usable: () => void;
+
+  constructor(statements: SqliteDatabase, usable: () => void) {
+    this.#statements = statements;
+    this.#usable = usable;
+  }
+
+  run(sql: string): void {
+    this.#usable();
+    this.#statements.prepare(sql).run([]);
+  }
+
+  /**
+   * For ending a transaction: it must succeed even once the database has failed, or Kysely
+   * would keep the connection locked for a transaction that can never end.
+   */
+  runToEnd(sql: string): void {
+    this.#statements.prepare(sql).run([]);
+  }
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    this.#usable();
+    const statement = this.#statements.prepare(compiledQuery.sql);
+    if (statement.reader) return { rows: statement.all(compiledQuery.parameters) as R[] };
+    const { changes, lastInsertRowid } = statement.run(compiledQuery.parameters);
+    return {
+      insertId: BigInt(lastInsertRowid),
+      numAffectedRows: BigInt(changes),
+      rows: [],
+    };
+  }
+
+  // biome-ignore lint/correctness/useYield: streaming is refused, as nothing here streams.
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('this SQLite driver does not stream query results');
+  }
+}
+
+/** An open connection and the path it was opened with (its log is `<path>-wal`). */
+export interface OpenedDatabase {
+  readonly database: DatabaseSync;
+  readonly path: string;
+}
+
+class DurableCommitDriver implements Driver {
+  readonly #opened: OpenedDatabase;
+  readonly #options: DurableCommitOptions;
+  #database: DatabaseSync | undefined;
+  #connection: NodeSqliteConnection | undefined;
+  /** The write-ahead log, when the database has one (not `:memory:`); opened at the first commit. */
+  #walPath: string | undefined;
+  #wal: { fd: number; ino: number } | undefined;
+  #failure: DatabaseUnavailableError | undefined;
+
+  constructor(opened: OpenedDatabase, options: DurableCommitOptions) {
+    this.#opened = opened;
+    this.#options = options;
+  }
+
+  async init(): Promise<void> {
+    const { database, path } = this.#opened;
+    const mode = database.prepare('PRAGMA journal_mode').get() as { journal_mode?: string };
+    this.#database = database;
+    this.#walPath = mode.journal_mode === 'wal' ? `${path}-wal` : undefined;
+    this.#connection = new NodeSqliteConnection(adaptNodeSqlite(database), () => {
+      if (this.#failure !== undefined) throw this.#failure;
+    });
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    // Never refused here, even once failed: Kysely holds its connection lock across this call
+    // and would not release it. The connection refuses every statement instead.
+    if (this.#connection === undefined) throw new Error('the database is not open');
+    return this.#connection;
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    const sqlite = connection as NodeSqliteConnection;
+    if (this.#walPath === undefined) {
+      sqlite.run('BEGIN');
+      return;
+    }
+    sqlite.run('PRAGMA synchronous = NORMAL');
+    try {
+      sqlite.run('BEGIN');
+    } catch (error) {
+      sqlite.runToEnd('PRAGMA synchronous = FULL');
+      throw error;
+    }
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const sqlite = connection as NodeSqliteConnection;
+    if (this.#walPath === undefined) {
+      sqlite.run('COMMIT');
+      return;
+    }
+    try {
+      sqlite.run('COMMIT');
+    } finally {
+      // A COMMIT that failed with the transaction still open (SQLITE_BUSY) is rolled back by
+      // the caller, which restores FULL; one that ended it restores FULL here, so no later
+      // statement outside a transaction runs without its sync.
+      if (this.#database?.isTransaction !== true) sqlite.runToEnd('PRAGMA synchronous = FULL');
+    }
+    await this.#syncLog(this.#walPath);
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const sqlite = connection as NodeSqliteConnection;
+    // SQLite may have rolled back by itself already (SQLITE_FULL, SQLITE_IOERR…).
+    if (this.#database?.isTransaction === true) sqlite.runToEnd('ROLLBACK');
+    if (this.#walPath !== undefined) sqlite.runToEnd('PRAGMA synchronous = FULL');
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    (connection as NodeSqliteConnection).run(`SAVEPOINT ${savepointName(name)}`);
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    (connection as NodeSqliteConnection).run(`ROLLBACK TO ${savepointName(name)}`);
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    (connection as NodeSqliteConnection).run(`RELEASE ${savepointName(name)}`);
+  }
+
+  async releaseConnection(): Promise<void> {
+    // One connection, kept for the life of the driver.
+  }
+
+  async destroy(): Promise<void> {
+    if (this.#wal !== undefined) closeSync(this.#wal.fd);
+    this.#wal = undefined;
+    this.#database?.close();
+    this.#database = undefined;
+  }
+
+  /** fdatasync of the write-ahead log on the threadpool; a failure fails the database. */
+  async #syncLog(walPath: string): Promise<void> {
+    try {
+      // The log file stays the same while this connection is open; checked anyway (an inode
+      // number, one stat), since syncing a replaced file would prove nothing.
+      const ino = statSync(walPath).ino;
+      if (this.#wal?.ino !== ino) {
+        if (this.#wal !== undefined) closeSync(this.#wal.fd);
+        this.#wal = undefined;
+        const fd = openSync(walPath, 'r');
+        this.#wal = { fd, ino: fstatSync(fd).ino };
+      }
+      const { fd } = this.#wal;
+      await new Promise<void>((resolve, reject) => {
+        fdatasync(fd, (error) => (error === null ? resolve() : reject(error)));
+      });
+    } catch (cause) {
+      if (this.#failure === undefined) {
+        this.#failure = new DatabaseUnavailableError(
+          'making a commit durable failed: every database operation is refused until the service restarts',
+          { cause },
+        );
+        this.#options.onFailure?.(this.#failure);
+      }
+      throw this.#failure;
+    }
+  }
+}
+
+/** Kysely passes its own savepoint names; refused unless a plain identifier, then quoted. */
+function savepointName(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) throw new Error('invalid savepoint name');
+  return `"${name}"`;
+}
