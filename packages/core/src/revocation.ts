@@ -29,7 +29,9 @@ export type RevocationCause =
    * An authorization code was presented again: the session its first redemption opened ends
    * (RFC 6749 §4.1.2), since either that redemption or this one is an attacker's.
    */
-  | 'authorization_code_reuse';
+  | 'authorization_code_reuse'
+  /** A client revoked its own token at `POST /oauth/revoke` (RFC 7009): a `jti`, or its session's `sid`. */
+  | 'token_revoked';
 
 export interface RevocationEntry {
   /** Position in the log: strictly increasing, never reused. Consumers resume from it. */

@@ -12,7 +12,7 @@ import {
   registerClient,
   signInThroughPage,
 } from './support/authorize-flow.ts';
-import { addRefreshingClient, openClientSession } from './support/oauth.ts';
+import { addRefreshingClient, basic, openClientSession, postForm } from './support/oauth.ts';
 
 let service: TestService;
 let consumerKey: string;
@@ -103,6 +103,21 @@ const producers: Record<RevocationCause, Act> = {
     const sid = String(decodeJwt(String(first.body.access_token)).sid);
     expect((await exchangeCode(service, client, redemption)).body.error).toBe('invalid_grant');
     return [[sid, await entriesFor(sid)]];
+  },
+  token_revoked: async (email) => {
+    const [userId] = await signedIn(email);
+    const { client, secret } = await addRefreshingClient(service);
+    const auth = { authorization: basic(client.clientId, secret ?? '') };
+    // RFC 7009 for each kind: an access token ends by its jti, a refresh token by its session.
+    const byAccess = await openClientSession(service, client, userId);
+    const jti = String(decodeJwt(byAccess.accessToken).jti);
+    await postForm(service.url, '/oauth/revoke', { token: byAccess.accessToken }, auth);
+    const byRefresh = await openClientSession(service, client, userId);
+    await postForm(service.url, '/oauth/revoke', { token: byRefresh.refreshToken ?? '' }, auth);
+    return [
+      [jti, await entriesFor(jti)],
+      [byRefresh.session.id, await entriesFor(byRefresh.session.id)],
+    ];
   },
   refresh_reuse: async (email) => {
     const [, a] = await signedIn(email);

@@ -59,7 +59,7 @@ async function revokeAccessToken(
   if (read.claims.client_id !== caller.clientId) return 'nothing';
   const nowSec = Math.floor(nowMs / 1000);
   const entries: RevocationEntry[] = await context.db.transaction((tx) =>
-    appendRevocations(tx, [{ type: 'jti', value: read.claims.jti }], 'sign_out', nowSec),
+    appendRevocations(tx, [{ type: 'jti', value: read.claims.jti }], 'token_revoked', nowSec),
   );
   context.notifier.publish(entries);
   return 'access_token';
@@ -80,7 +80,7 @@ async function revokeRefreshToken(
     revokeSessions(tx, {
       userId: session.userId,
       sessionIds: [session.id],
-      cause: 'sign_out',
+      cause: 'token_revoked',
       activity: 'sign_out',
       origin,
       nowMs: context.clock.nowMs(),
