@@ -66,7 +66,7 @@ describe('back-channel logout: the address a public name resolves to', () => {
       `http://rp.writ.test:${rp.port}/backchannel`,
       token,
       2000,
-      { allowLoopback: false, resolve: resolver.resolve },
+      { checkAddresses: true, allowLoopback: false, resolve: resolver.resolve },
     );
     expect(outcome).toEqual({ ok: false, failure: 'address_not_allowed' });
     expect(resolver.calls).toEqual(['rp.writ.test']);
@@ -77,6 +77,7 @@ describe('back-channel logout: the address a public name resolves to', () => {
     const resolver = resolverAnswering('93.184.216.34');
     expect(
       await postLogoutToken(`${rp.origin}/backchannel`, token, 2000, {
+        checkAddresses: true,
         allowLoopback: false,
         resolve: resolver.resolve,
       }),
@@ -93,7 +94,7 @@ describe('back-channel logout: the address a public name resolves to', () => {
       `http://rp.writ.test:${rp.port}/backchannel`,
       token,
       2000,
-      { allowLoopback: true, resolve: resolver.resolve },
+      { checkAddresses: true, allowLoopback: true, resolve: resolver.resolve },
     );
     expect(outcome).toEqual({ ok: true });
     expect(resolver.calls).toEqual(['rp.writ.test']);
@@ -102,13 +103,26 @@ describe('back-channel logout: the address a public name resolves to', () => {
     ]);
   });
 
+  it('an operator-registered URI may name an internal relying party, still through the checked address', async () => {
+    const resolver = resolverAnswering('127.0.0.1');
+    const outcome = await postLogoutToken(
+      `http://rp.writ.test:${rp.port}/backchannel`,
+      token,
+      2000,
+      { checkAddresses: false, allowLoopback: false, resolve: resolver.resolve },
+    );
+    expect(outcome).toEqual({ ok: true });
+    expect(resolver.calls).toEqual(['rp.writ.test']);
+    expect(received).toHaveLength(1);
+  });
+
   it('development mode still refuses private, link-local and mapped addresses', async () => {
     for (const address of ['10.0.0.1', '169.254.169.254', '::ffff:192.168.0.1']) {
       const outcome = await postLogoutToken(
         `http://rp.writ.test:${rp.port}/backchannel`,
         token,
         2000,
-        { allowLoopback: true, resolve: resolverAnswering(address).resolve },
+        { checkAddresses: true, allowLoopback: true, resolve: resolverAnswering(address).resolve },
       );
       expect(outcome).toEqual({ ok: false, failure: 'address_not_allowed' });
     }

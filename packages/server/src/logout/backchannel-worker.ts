@@ -1,5 +1,5 @@
 import type { ClientsStores } from '../clients/clients-store.ts';
-import { findClient } from '../clients/find-client.ts';
+import { findBackchannelTarget } from '../clients/find-backchannel-target.ts';
 import type { Signer } from '../keys/signer.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
@@ -104,10 +104,10 @@ export function startBackchannelWorker(
   let lastPruneMs = 0;
 
   const settle = async (entry: BackchannelLogoutRecord): Promise<void> => {
-    const client = await findClient(context, entry.clientId);
-    const uri = client?.backchannelLogoutUri ?? null;
+    const target = await findBackchannelTarget(context, entry.clientId);
     // A client without a back-channel URI (or disabled since) has nothing to be told.
-    if (uri === null) return db.transaction((tx) => tx.backchannelLogouts.remove(entry.id));
+    if (target === undefined) return db.transaction((tx) => tx.backchannelLogouts.remove(entry.id));
+    const { uri } = target;
     if (!deliverable(uri, context.config.mode)) {
       return db.transaction((tx) =>
         tx.backchannelLogouts.markDead(entry.id, clock.nowMs(), 'uri_not_allowed'),
@@ -122,6 +122,9 @@ export function startBackchannelWorker(
         nowMs: clock.nowMs(),
       });
       outcome = await postLogoutToken(uri, logoutToken, timeoutMs, {
+        // The operator's own registrations may name internal relying parties (docs/oauth/
+        // logout.md); an outsider's (RFC 7591) may not, whatever its public name resolves to.
+        checkAddresses: target.registeredBy === 'dynamic',
         allowLoopback: context.config.mode === 'development',
         ...(options.resolveHost === undefined ? {} : { resolve: options.resolveHost }),
       });

@@ -26,6 +26,11 @@ export const resolveWithSystem: ResolveHost = (hostname) =>
   dns.lookup(hostname, { all: true, verbatim: true });
 
 export interface DeliveryPolicy {
+  /**
+   * Refuse addresses inside the service's own networks (outbound-address.ts). Off for URIs the
+   * operator registered; the connection is pinned to the resolved address either way.
+   */
+  readonly checkAddresses: boolean;
   /** Development mode also calls loopback addresses (a relying party on this machine). */
   readonly allowLoopback: boolean;
   /** Injected by tests; the system resolver otherwise. */
@@ -46,7 +51,8 @@ function pinnedLookup(checked: LookupAddress): LookupFunction {
 
 /**
  * POSTs `logout_token=…` form-encoded to a relying party's back-channel logout URI (§2.5).
- * The host is resolved first and every address it resolves to must be deliverable
+ * The host is resolved first and, when `policy.checkAddresses` (a dynamically registered
+ * client's URI), every address it resolves to must be deliverable
  * (outbound-address.ts: no private, loopback, link-local, CGNAT, multicast or unspecified
  * address, nor IPv4-mapped forms of them; loopback allowed in development mode), else nothing
  * is sent (`address_not_allowed`); the connection then goes to the first of those checked
@@ -82,7 +88,10 @@ export async function postLogoutToken(
   }
   const first = addresses[0];
   if (first === undefined) return { ok: false, failure: 'network' };
-  if (!addresses.every((entry) => isDeliverableAddress(entry.address, policy.allowLoopback)))
+  if (
+    policy.checkAddresses &&
+    !addresses.every((entry) => isDeliverableAddress(entry.address, policy.allowLoopback))
+  )
     return { ok: false, failure: 'address_not_allowed' };
 
   const body = new URLSearchParams({ logout_token: logoutToken }).toString();
