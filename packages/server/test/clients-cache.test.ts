@@ -3,6 +3,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import { authenticateClient } from '../src/clients/authenticate-client.ts';
 import { ClientCache } from '../src/clients/client-cache.ts';
 import { findClient } from '../src/clients/find-client.ts';
 import type { StoredClient } from '../src/clients/stored-client.ts';
@@ -44,14 +45,26 @@ const tokenWithSecret = (id: string, secret: string) =>
     { authorization: basic(id, secret) },
   );
 
+/** authenticateClient itself, as every endpoint that authenticates clients calls it. */
+const authenticate = (id: string, secret: string) =>
+  authenticateClient(
+    service.context,
+    { headers: { authorization: basic(id, secret) }, params: new Map() },
+    service.clock.nowMs(),
+  );
+
 describe('the client cache, through the token endpoint', () => {
   it('is in play: a disable written past the clients flows is not seen at once', async () => {
     const client = await register(machine());
-    expect((await tokenWithSecret(client.id, client.secret)).status).toBe(200);
+    expect((await authenticate(client.id, client.secret)).ok).toBe(true);
+    expect(await findClient(service.context, client.id)).toBeDefined();
     // Straight to the store, as another instance's admin API would: this instance's cache
     // still holds the live record (until its TTL), which is what the flows below must forget.
+    // (The client_credentials grant re-reads the client in its transaction, so the endpoint
+    // itself already refuses it: is-client-live.ts.)
     expect(await service.context.db.clients.disable(client.id, service.clock.nowMs())).toBe(true);
-    expect((await tokenWithSecret(client.id, client.secret)).status).toBe(200);
+    expect((await authenticate(client.id, client.secret)).ok).toBe(true);
+    expect(await findClient(service.context, client.id)).toBeDefined();
   });
 
   it('refuses a disabled client on the very next request', async () => {
@@ -65,6 +78,10 @@ describe('the client cache, through the token endpoint', () => {
     const refused = await tokenWithSecret(client.id, client.secret);
     expect(refused.status).toBe(401);
     expect(refused.body.error).toBe('invalid_client');
+    expect(await authenticate(client.id, client.secret)).toMatchObject({
+      ok: false,
+      reason: 'client_disabled',
+    });
     expect(await findClient(service.context, client.id)).toBeUndefined();
   });
 
