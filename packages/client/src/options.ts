@@ -1,3 +1,4 @@
+import { serviceUrlFlaw } from '@writ/core';
 import { createDpopProver, type DpopProver } from './dpop/create-dpop-prover.ts';
 import { WritClientError } from './errors.ts';
 import type { TokenStore } from './token-store.ts';
@@ -90,7 +91,6 @@ function resolveDpop(value: unknown, mode: ClientMode, issuer: string): Resolved
 }
 
 const leewayBoundsSec = { min: 5, max: 300, fallback: 30 } as const;
-const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 function fail(problem: string): never {
   throw new WritClientError('invalid_configuration', { problem });
@@ -108,11 +108,11 @@ function secureUrl(value: unknown, name: string): URL {
   } catch {
     fail(`${name} must be an absolute URL`);
   }
-  const loopback = loopbackHosts.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  const flaw = serviceUrlFlaw(url);
+  if (flaw === 'insecure_scheme') {
     fail(`${name} must use https (plain http only for loopback hosts)`);
   }
-  if (url.username !== '' || url.password !== '') fail(`${name} must not carry credentials`);
+  if (flaw === 'carries_credentials') fail(`${name} must not carry credentials`);
   return url;
 }
 

@@ -1,9 +1,9 @@
-const loopbackHosts: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
+import { serviceUrlFlaw } from '@writ/core';
 
 /**
  * Parses a URL inspect may fetch keys or metadata from: https, or plain http to a loopback host
  * (anything else lets the network swap the keys the token is checked against), no credentials.
- * Returns the URL, or why it is refused; the same rule `@writ/verify` applies to `jwksUri`.
+ * Returns the URL, or why it is refused; the rule is `@writ/core`'s, as for `@writ/verify`'s `jwksUri`.
  */
 export function parseRemoteUrl(value: string, name: string): URL | string {
   let url: URL;
@@ -12,11 +12,11 @@ export function parseRemoteUrl(value: string, name: string): URL | string {
   } catch {
     return `${name} must be an absolute URL`;
   }
-  const loopback = loopbackHosts.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  const flaw = serviceUrlFlaw(url);
+  if (flaw === 'insecure_scheme') {
     return `${name} must use https (plain http is allowed only for loopback hosts)`;
   }
-  if (url.username !== '' || url.password !== '') return `${name} must not carry credentials`;
+  if (flaw === 'carries_credentials') return `${name} must not carry credentials`;
   return url;
 }
 

@@ -10,9 +10,11 @@ import {
   Policy,
   type RejectReason,
   type SymmetricAlgorithm,
+  serviceUrlFlaw,
   TokenKind,
   withFullySpecifiedNames,
 } from '@writ/core';
+import { boundedNumber } from './config-checks.ts';
 import type { DpopRejectReason } from './dpop/reasons.ts';
 import {
   type DpopVerifierOptions,
@@ -137,7 +139,6 @@ export interface ResolvedOptions {
 }
 
 const minimumCooldownSec = 30;
-const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 function fail(message: string): never {
   throw new ConfigurationError(message);
@@ -145,20 +146,6 @@ function fail(message: string): never {
 
 function nonEmptyString(value: unknown, name: string): string {
   if (typeof value !== 'string' || value === '') fail(`${name} must be a non-empty string`);
-  return value;
-}
-
-function boundedNumber(
-  value: number | undefined,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    fail(`${name} must be a number from ${min} to ${max}`);
-  }
   return value;
 }
 
@@ -173,11 +160,11 @@ function resolveServiceUri(value: string | URL, name: string): URL {
   } catch {
     fail(`${name} must be an absolute URL`);
   }
-  const loopback = loopbackHosts.has(uri.hostname) || /^127\.\d+\.\d+\.\d+$/.test(uri.hostname);
-  if (uri.protocol !== 'https:' && !(uri.protocol === 'http:' && loopback)) {
+  const flaw = serviceUrlFlaw(uri);
+  if (flaw === 'insecure_scheme') {
     fail(`${name} must use https (plain http is allowed only for loopback hosts)`);
   }
-  if (uri.username !== '' || uri.password !== '') fail(`${name} must not carry credentials`);
+  if (flaw === 'carries_credentials') fail(`${name} must not carry credentials`);
   return uri;
 }
 

@@ -1,21 +1,11 @@
-/**
- * The loopback half of the https-or-loopback rule: plain http is acceptable only to a loopback
- * host (anywhere else a token or key set on the wire can be read or replaced). The one copy in
- * `@writ/server`; `@writ/verify` and `@writ/client` keep theirs in their options, since they
- * cannot depend on the server.
- */
-export function isLoopbackHostname(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
+import { isLoopbackHostname } from '@writ/core';
 
 /**
- * The https-or-loopback rule itself: https anywhere, plain http only to a loopback host, and no
- * other scheme (`ftp:`, `javascript:`, `file:` name nothing a client can fetch tokens from).
+ * The https-or-loopback rule is `@writ/core`'s (one copy for the server, verifier, client and
+ * inspect): plain http only to a loopback host, where a token or key set on the wire cannot be
+ * read or replaced by the network. Re-exported under the names the server's modules use.
  */
-export function isHttpsOrLoopbackUrl(url: URL): boolean {
-  if (url.protocol === 'https:') return true;
-  return url.protocol === 'http:' && isLoopbackHostname(url.hostname);
-}
+export { isHttpsOrLoopbackHttp as isHttpsOrLoopbackUrl, isLoopbackHostname } from '@writ/core';
 
 /** A listen address as it appears in a URL's host: IPv6 literals in brackets. */
 export function urlHostOf(listenHost: string): string {

@@ -4,6 +4,7 @@ import {
   isAsymmetricAlgorithm,
   withFullySpecifiedNames,
 } from '@writ/core';
+import { boundedInteger } from '../config-checks.ts';
 import type { DpopNonces } from './nonces.ts';
 import type { CheckedProofHeader } from './proof-check.ts';
 import { RecentCache } from './proof-key.ts';
@@ -56,20 +57,6 @@ export function resolveProofAlgorithms(
   return withFullySpecifiedNames(list) as ReadonlySet<AsymmetricAlgorithm>;
 }
 
-function bounded(
-  value: number | undefined,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(`${name} must be an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
 export function resolveProofPolicy(
   limits: DpopProofLimits,
   replay: DpopReplayCache,
@@ -81,14 +68,14 @@ export function resolveProofPolicy(
   }
   return {
     algorithms: resolveProofAlgorithms(limits.algorithms),
-    iatWindowSec: bounded(
+    iatWindowSec: boundedInteger(
       limits.iatWindowSec,
       'dpop iatWindowSec',
       defaultIatWindowSec,
       1,
       maxIatWindowSec,
     ),
-    maxProofBytes: bounded(
+    maxProofBytes: boundedInteger(
       limits.maxProofBytes,
       'dpop maxProofBytes',
       defaultMaxProofBytes,

@@ -1,4 +1,11 @@
-import { ConfigurationError, isScopeToken, type JwsAlgorithm, Policy } from '@writ/core';
+import {
+  ConfigurationError,
+  isScopeToken,
+  type JwsAlgorithm,
+  Policy,
+  serviceUrlFlaw,
+} from '@writ/core';
+import { boundedInteger } from '../config-checks.ts';
 import type { JsonWebKeySet } from '../key-index.ts';
 import {
   type JwksFetchOptions,
@@ -91,26 +98,9 @@ function fail(message: string): never {
   throw new ConfigurationError(message);
 }
 
-function bounded(
-  value: number | undefined,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(`${name} must be an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /**
  * The endpoint the token and the client secret are sent to: https, or http to a loopback host,
- * no credentials, no fragment. The same rule as the verifier's service URLs (options.ts), which
- * that module keeps to itself.
+ * no credentials (`@writ/core`'s rule for service URLs, as for the verifier's), and no fragment.
  */
 function resolveEndpoint(value: string | URL): URL {
   let url: URL;
@@ -119,13 +109,11 @@ function resolveEndpoint(value: string | URL): URL {
   } catch {
     fail('introspectionEndpoint must be an absolute URL');
   }
-  const loopback = loopbackHosts.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  const flaw = serviceUrlFlaw(url);
+  if (flaw === 'insecure_scheme') {
     fail('introspectionEndpoint must use https (plain http is allowed only for loopback hosts)');
   }
-  if (url.username !== '' || url.password !== '') {
-    fail('introspectionEndpoint must not carry credentials');
-  }
+  if (flaw === 'carries_credentials') fail('introspectionEndpoint must not carry credentials');
   if (url.hash !== '') fail('introspectionEndpoint must not have a fragment');
   return url;
 }
@@ -185,24 +173,30 @@ export function resolvePhantomOptions(
     verifierOptions,
     verifier,
     requiredScopes: [...requiredScopes],
-    cacheSize: bounded(options.cacheSize, 'cacheSize', 10_000, 0, 10_000_000),
-    maxCacheAgeSec: bounded(
+    cacheSize: boundedInteger(options.cacheSize, 'cacheSize', 10_000, 0, 10_000_000),
+    maxCacheAgeSec: boundedInteger(
       options.maxCacheAgeSec,
       'maxCacheAgeSec',
       options.revocations === undefined ? 30 : longest,
       1,
       longest,
     ),
-    timeoutMs: bounded(limits.timeoutMs, 'introspection.timeoutMs', 5000, 100, 60_000),
-    maxResponseBytes: bounded(
+    timeoutMs: boundedInteger(limits.timeoutMs, 'introspection.timeoutMs', 5000, 100, 60_000),
+    maxResponseBytes: boundedInteger(
       limits.maxResponseBytes,
       'introspection.maxResponseBytes',
       64 * 1024,
       4 * 1024,
       1024 * 1024,
     ),
-    maxConcurrent: bounded(limits.maxConcurrent, 'introspection.maxConcurrent', 64, 1, 10_000),
-    maxResponseAgeSec: bounded(
+    maxConcurrent: boundedInteger(
+      limits.maxConcurrent,
+      'introspection.maxConcurrent',
+      64,
+      1,
+      10_000,
+    ),
+    maxResponseAgeSec: boundedInteger(
       limits.maxResponseAgeSec,
       'introspection.maxResponseAgeSec',
       60,
