@@ -119,4 +119,27 @@ describe('a transaction commits durably without holding the event loop for the d
     });
     expect(failures).toHaveLength(1);
   });
+
+  it('syncs nothing for a transaction that only read: it succeeds where a writing one fails closed', async () => {
+    const db = createUnitOfWork(kysely, (executor) => ({
+      add: (id: number) => executor.insertInto('notes').values({ id, text: 'x' }).execute(),
+      count: async () =>
+        (
+          await executor
+            .selectFrom('notes')
+            .select(sql<number>`count(*)`.as('n'))
+            .executeTakeFirst()
+        )?.n,
+    }));
+    await db.transaction((tx) => tx.add(1));
+    // As above, the log vanishing stands in for a disk that cannot sync: a read-only unit
+    // never asks for a sync, so it is answered and nothing fails.
+    unlinkSync(`${path}-wal`);
+    expect(await db.transaction((tx) => tx.count())).toBe(1);
+    expect(failures).toHaveLength(0);
+    await expect(db.transaction((tx) => tx.add(2))).rejects.toMatchObject({
+      code: 'ERR_DATABASE_UNAVAILABLE',
+    });
+    expect(failures).toHaveLength(1);
+  });
 });

@@ -75,9 +75,14 @@ export class NodeSqliteDialect implements Dialect {
   }
 }
 
+/** Statements that cannot change the database: a transaction of only these has nothing to sync. */
+const readOnlyStatement = /^\s*select\b/i;
+
 class NodeSqliteConnection implements DatabaseConnection {
   readonly #statements: SqliteDatabase;
   readonly #usable: () => void;
+  /** Whether a statement that may write ran since `trackWrites()`; anything but a SELECT counts. */
+  #mayHaveWritten = false;
 
   constructor(statements: SqliteDatabase, usable: () => void) {
     this.#statements = statements;
@@ -97,8 +102,18 @@ class NodeSqliteConnection implements DatabaseConnection {
     this.#statements.prepare(sql).run([]);
   }
 
+  /** Starts counting, at a transaction's BEGIN, whether it may write. */
+  trackWrites(): void {
+    this.#mayHaveWritten = false;
+  }
+
+  get mayHaveWritten(): boolean {
+    return this.#mayHaveWritten;
+  }
+
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     this.#usable();
+    if (!readOnlyStatement.test(compiledQuery.sql)) this.#mayHaveWritten = true;
     const statement = this.#statements.prepare(compiledQuery.sql);
     if (statement.reader) return { rows: statement.all(compiledQuery.parameters) as R[] };
     const { changes, lastInsertRowid } = statement.run(compiledQuery.parameters);
@@ -162,6 +177,7 @@ class DurableCommitDriver implements Driver {
     sqlite.run('PRAGMA synchronous = NORMAL');
     try {
       sqlite.run('BEGIN');
+      sqlite.trackWrites();
     } catch (error) {
       sqlite.runToEnd('PRAGMA synchronous = FULL');
       throw error;
@@ -182,7 +198,10 @@ class DurableCommitDriver implements Driver {
       // statement outside a transaction runs without its sync.
       if (this.#database?.isTransaction !== true) sqlite.runToEnd('PRAGMA synchronous = FULL');
     }
-    await this.#syncLog(this.#walPath);
+    // A transaction of reads only (a client re-checked inside the unit that mints its token)
+    // added nothing to the log: there is nothing of its own to make durable, and syncing for it
+    // would put every such request behind an fsync.
+    if (sqlite.mayHaveWritten) await this.#syncLog(this.#walPath);
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
