@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { isLoopbackHostname } from '@writ/core';
 import { ConfigurationError } from '@writ/verify';
 import { createPhantomTokenExchanger, type PhantomTokenExchanger } from '@writ/verify/phantom';
 import { type RunningGateway, startGateway } from './start-gateway.ts';
@@ -55,8 +56,6 @@ function wholeNumber(value: string, min: number, max: number): number | undefine
   const number = Number(value);
   return number >= min && number <= max ? number : undefined;
 }
-
-const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
 /** Runs `writ gateway …` until SIGINT/SIGTERM; returns the exit code. */
 export async function gateway(
@@ -169,7 +168,7 @@ export async function gateway(
     }
     throw error;
   }
-  if (upstream.protocol === 'http:' && !loopback.test(upstream.hostname)) {
+  if (upstream.protocol === 'http:' && !isLoopbackHostname(upstream.hostname)) {
     io.stderr(
       'warning: the upstream is plain http off this machine: the access tokens cross the network unencrypted',
     );
