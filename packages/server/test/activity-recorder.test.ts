@@ -117,6 +117,22 @@ describe('the activity recorder', () => {
   });
 });
 
+describe('activity only for a user that exists', () => {
+  it('inserts for a real user and nothing, without failing, for an id no user has', async () => {
+    const userId = await newUser('conditional');
+    const id = await database.db.activity.recordIfUserExists(entry(userId, 'sign_in_failed', 5));
+    expect(id).toBeTypeOf('number');
+    expect(await database.db.activity.list(userId, 10)).toMatchObject([
+      { userId, type: 'sign_in_failed', at: 5, sessionId: null },
+    ]);
+    const none = await database.db.activity.recordIfUserExists(
+      entry(`usr_${'.'.repeat(22)}`, 'sign_in_failed', 6),
+    );
+    // A plain insert for that id would have thrown (activity rows reference their user).
+    expect(none).toBeUndefined();
+  });
+});
+
 describe('sign-ins in the activity log (over HTTP)', () => {
   it('records each wrong password once and a correct one as a sign-in only', async () => {
     const service = await startTestService();

@@ -3,7 +3,12 @@ import type { ActivityRecord } from './activity-record.ts';
 import type { ActivityStore } from './activity-store.ts';
 import type { ActivityTables } from './activity-table.ts';
 
-export function kyselyActivityStore(db: Kysely<ActivityTables>): ActivityStore {
+/** The one column of users this store reads: the id activity rows reference. */
+interface UserIds {
+  users: { id: string };
+}
+
+export function kyselyActivityStore(db: Kysely<ActivityTables & UserIds>): ActivityStore {
   return {
     async record(activity) {
       const row = await db
@@ -19,6 +24,28 @@ export function kyselyActivityStore(db: Kysely<ActivityTables>): ActivityStore {
         .returning('id')
         .executeTakeFirstOrThrow();
       return Number(row.id);
+    },
+
+    async recordIfUserExists(activity) {
+      const row = await db
+        .insertInto('activity')
+        .columns(['user_id', 'session_id', 'type', 'at', 'ip', 'user_agent'])
+        .expression((eb) =>
+          eb
+            .selectFrom('users')
+            .select([
+              'users.id',
+              eb.val(activity.sessionId).as('session_id'),
+              eb.val(activity.type).as('type'),
+              eb.val(activity.at).as('at'),
+              eb.val(activity.ip).as('ip'),
+              eb.val(activity.userAgent).as('user_agent'),
+            ])
+            .where('users.id', '=', activity.userId),
+        )
+        .returning('id')
+        .executeTakeFirst();
+      return row === undefined ? undefined : Number(row.id);
     },
 
     async delete(id) {
