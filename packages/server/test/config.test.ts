@@ -207,6 +207,59 @@ describe('loadConfig', () => {
     for (const problem of problems) expect(problem).not.toContain('\n');
   });
 
+  it('reads the signing algorithms, the per-audience choice and the rotation period', () => {
+    const warnings: string[] = [];
+    const config = loadConfig({
+      env: {
+        WRIT_MASTER_KEY: masterKey,
+        WRIT_SIGNING_ALGORITHMS: 'EdDSA, ES256,ML-DSA-44',
+        WRIT_AUDIENCE_ALGORITHMS: 'https://legacy.example=ES256,urn:x:pq=ML-DSA-44',
+        WRIT_KEY_ROTATION_SEC: '4',
+      },
+      cwd: workdir(),
+      warn: (message) => warnings.push(message),
+    });
+    expect(config.signingAlgorithms).toEqual(['EdDSA', 'ES256', 'ML-DSA-44']);
+    expect([...config.audienceAlgorithms]).toEqual([
+      ['https://legacy.example', 'ES256'],
+      ['urn:x:pq', 'ML-DSA-44'],
+    ]);
+    expect(config.keyRotationPeriodSec).toBe(4);
+    expect(config.keyCustody).toBe('sealed');
+    expect(warnings.some((warning) => warning.includes('ML-DSA-44 is experimental'))).toBe(true);
+    const defaults = loadConfig({
+      env: { WRIT_MASTER_KEY: masterKey },
+      cwd: workdir(),
+      warn: () => {},
+    });
+    expect(defaults.signingAlgorithms).toEqual(['EdDSA']);
+    expect(defaults.audienceAlgorithms.size).toBe(0);
+    expect(defaults.keyRotationPeriodSec).toBe(30 * 86400);
+  });
+
+  it('refuses unknown signing algorithms, audience choices outside the set and bad rotation periods', () => {
+    const problems = problemsOf({
+      WRIT_SIGNING_ALGORITHMS: 'EdDSA,HS256,none',
+      WRIT_AUDIENCE_ALGORITHMS: 'https://a.example=RS256,noequals',
+      WRIT_KEY_ROTATION_DAYS: '0',
+      WRIT_KEY_CUSTODY: 'kms',
+    }).join('\n');
+    expect(problems).toContain('WRIT_SIGNING_ALGORITHMS: "HS256", "none" not one of');
+    expect(problems).toContain('"RS256" for "https://a.example" is not in WRIT_SIGNING_ALGORITHMS');
+    expect(problems).toContain('"noequals" is not aud=alg');
+    expect(problems).toContain('WRIT_KEY_ROTATION_DAYS must be a whole number from 1 to 365');
+    expect(problems).toContain('WRIT_KEY_CUSTODY must be sealed or signer-process');
+    expect(problemsOf({ WRIT_KEY_ROTATION_SEC: '1' }).join('\n')).toContain(
+      'WRIT_KEY_ROTATION_SEC must be a whole number from 2',
+    );
+    expect(
+      problemsOf({ WRIT_MODE: 'production', WRIT_KEY_ROTATION_SEC: '10' }).join('\n'),
+    ).toContain('WRIT_KEY_ROTATION_SEC is for tests, in development only');
+    expect(
+      problemsOf({ WRIT_KEY_ROTATION_SEC: '10', WRIT_KEY_ROTATION_DAYS: '3' }).join('\n'),
+    ).toContain('not both');
+  });
+
   it('refuses a master key in the config file and unknown settings', () => {
     const cwd = workdir();
     writeFileSync(join(cwd, 'writ.config.json'), JSON.stringify({ masterKey, colour: 'blue' }));

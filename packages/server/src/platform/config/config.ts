@@ -32,7 +32,31 @@ export interface ServiceConfig {
   readonly maxConnections: number;
   /** RFC 7591 `POST /oauth/register`: off by default; when on, an initial access token is still required. */
   readonly dynamicClientRegistration: boolean;
+  /** Each gets an active key; the first signs every audience `audienceAlgorithms` does not name. */
+  readonly signingAlgorithms: readonly SigningAlgorithm[];
+  /** `aud` → the algorithm that signs its tokens (each one of `signingAlgorithms`). */
+  readonly audienceAlgorithms: ReadonlyMap<string, SigningAlgorithm>;
+  /** How long a key signs before the next one takes over (scheduled rotation). */
+  readonly keyRotationPeriodSec: number;
+  /** Where private signing keys live (keys/open-key-custody.ts). */
+  readonly keyCustody: KeyCustodyKind;
 }
+
+/**
+ * Algorithms the service can sign with (the keys module's `SigningAlgorithm`). RSA keys are 2048
+ * bits or more; ML-DSA is experimental, never a default.
+ */
+export const SigningAlgorithms = [
+  'EdDSA',
+  'ES256',
+  'PS256',
+  'RS256',
+  'ML-DSA-44',
+  'ML-DSA-65',
+] as const;
+export type SigningAlgorithm = (typeof SigningAlgorithms)[number];
+
+export type KeyCustodyKind = 'sealed' | 'signer-process';
 
 /**
  * `none`: the socket's peer is the client. `hops`: that many proxies in front, so the client is

@@ -6,6 +6,7 @@ import { Policy } from '@writ/core';
 import { WritError } from '../errors.ts';
 import { isHttpsOrLoopbackUrl, isLoopbackListenHost, urlHostOf } from '../url.ts';
 import type { ServiceConfig, TrustedProxies } from './config.ts';
+import { keySettings } from './key-settings.ts';
 
 /** Every mistake found, one line each, so an operator can fix them all in one go. */
 export class ConfigError extends WritError<'ERR_CONFIG_INVALID'> {
@@ -47,6 +48,11 @@ const settings = {
   requestTimeoutSec: 'WRIT_REQUEST_TIMEOUT',
   maxConnections: 'WRIT_MAX_CONNECTIONS',
   dynamicClientRegistration: 'WRIT_DYNAMIC_CLIENT_REGISTRATION',
+  signingAlgorithms: 'WRIT_SIGNING_ALGORITHMS',
+  audienceAlgorithms: 'WRIT_AUDIENCE_ALGORITHMS',
+  keyRotationDays: 'WRIT_KEY_ROTATION_DAYS',
+  keyRotationSec: 'WRIT_KEY_ROTATION_SEC',
+  keyCustody: 'WRIT_KEY_CUSTODY',
 } as const;
 
 type SettingName = keyof typeof settings;
@@ -349,6 +355,18 @@ export function loadConfig(sources: ConfigSources): ServiceConfig {
   const dynamicClientRegistration =
     dynamicRegistrationRaw === true || dynamicRegistrationRaw === 'true';
   const masterKey = loadMasterKey(get('masterKey'), mode, dataDir, problems, sources.warn);
+  const keys = keySettings(
+    {
+      signingAlgorithms: get('signingAlgorithms'),
+      audienceAlgorithms: get('audienceAlgorithms'),
+      keyRotationDays: get('keyRotationDays'),
+      keyRotationSec: get('keyRotationSec'),
+      keyCustody: get('keyCustody'),
+    },
+    mode,
+    problems,
+    sources.warn,
+  );
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -371,5 +389,6 @@ export function loadConfig(sources: ConfigSources): ServiceConfig {
     requestTimeoutSec,
     maxConnections,
     dynamicClientRegistration,
+    ...keys,
   };
 }
