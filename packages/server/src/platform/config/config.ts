@@ -1,3 +1,5 @@
+import type { SignerProcessSettings } from './signer-settings.ts';
+
 /** The token service's configuration, validated. Times in seconds. */
 export interface ServiceConfig {
   readonly mode: 'development' | 'production';
@@ -40,6 +42,8 @@ export interface ServiceConfig {
   readonly keyRotationPeriodSec: number;
   /** Where private signing keys live (keys/open-key-custody.ts). */
   readonly keyCustody: KeyCustodyKind;
+  /** How to reach the signer process: set exactly when `keyCustody` is `signer-process`. */
+  readonly signerProcess: SignerProcessSettings | undefined;
 }
 
 /**

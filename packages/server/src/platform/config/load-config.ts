@@ -7,6 +7,8 @@ import { WritError } from '../errors.ts';
 import { isHttpsOrLoopbackUrl, isLoopbackListenHost, urlHostOf } from '../url.ts';
 import type { ServiceConfig, TrustedProxies } from './config.ts';
 import { keySettings } from './key-settings.ts';
+import { randomKeyFrom } from './random-key.ts';
+import { signerProcessSettings } from './signer-settings.ts';
 
 /** Every mistake found, one line each, so an operator can fix them all in one go. */
 export class ConfigError extends WritError<'ERR_CONFIG_INVALID'> {
@@ -53,6 +55,8 @@ const settings = {
   keyRotationDays: 'WRIT_KEY_ROTATION_DAYS',
   keyRotationSec: 'WRIT_KEY_ROTATION_SEC',
   keyCustody: 'WRIT_KEY_CUSTODY',
+  signerSocket: 'WRIT_SIGNER_SOCKET',
+  signerSecretFile: 'WRIT_SIGNER_SECRET_FILE',
 } as const;
 
 type SettingName = keyof typeof settings;
@@ -96,12 +100,6 @@ function integer(
   }
   return value;
 }
-
-/**
- * 32 random bytes have about 30 distinct values; fewer than 16 happens by chance with
- * probability far below 2^-100, so a key like that was typed or zero-filled, not generated.
- */
-const minDistinctMasterKeyBytes = 16;
 
 /** Half the default `maxStalenessSec` of `@writ/verify`'s revocation mirror (30 s). */
 const maxRevocationHeartbeatSec = 15;
@@ -173,14 +171,8 @@ function loadMasterKey(
   warn: (message: string) => void,
 ): Pick<ServiceConfig, 'masterKey' | 'masterKeySource'> {
   if (typeof raw === 'string' && raw !== '') {
-    const key = Buffer.from(raw, 'base64url');
-    if (key.length !== 32 || key.toString('base64url') !== raw.replace(/=+$/, '')) {
-      problems.push('WRIT_MASTER_KEY must be 32 random bytes in base64url (try: writ master-key)');
-    } else if (new Set(key).size < minDistinctMasterKeyBytes) {
-      problems.push(
-        'WRIT_MASTER_KEY looks made up, not random (too few distinct bytes): generate one with writ master-key',
-      );
-    }
+    const { key, problem } = randomKeyFrom(raw, 'WRIT_MASTER_KEY');
+    if (problem !== undefined) problems.push(problem);
     return { masterKey: key, masterKeySource: 'environment' };
   }
   if (mode === 'production') {
@@ -367,6 +359,11 @@ export function loadConfig(sources: ConfigSources): ServiceConfig {
     problems,
     sources.warn,
   );
+  const signerProcess = signerProcessSettings(
+    keys.keyCustody,
+    { socket: get('signerSocket'), secretFile: get('signerSecretFile') },
+    problems,
+  );
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -390,5 +387,6 @@ export function loadConfig(sources: ConfigSources): ServiceConfig {
     maxConnections,
     dynamicClientRegistration,
     ...keys,
+    signerProcess,
   };
 }
