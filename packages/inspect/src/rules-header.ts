@@ -55,7 +55,7 @@ export const algRule: Rule = ({ header }) => {
       finding(
         'alg-unknown',
         'warning',
-        `alg ${show(alg)} is not one Writ verifies (EdDSA, ES*, PS*, RS*, HS*; names are case-sensitive), so Writ verifiers refuse the token.`,
+        `alg ${show(alg)} is not one Writ verifies (EdDSA, ES*, PS*, RS*, ML-DSA-44/65, HS*; names are case-sensitive), so Writ verifiers refuse the token.`,
       ),
     ];
   }

@@ -39,6 +39,12 @@ function algorithmsForKey(jwk: JWK): readonly AsymmetricAlgorithm[] {
     case 'RSA':
       if (typeof jwk.n !== 'string' || rsaModulusBits(jwk.n) < MinimumRsaModulusBits) return [];
       return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+    case 'AKP':
+      // An `AKP` key names its parameter set only in `alg`, which is required for it
+      // (draft-ietf-cose-dilithium §4): without one there is nothing to check the key against.
+      if (jwk.alg === 'ML-DSA-44') return ['ML-DSA-44'];
+      if (jwk.alg === 'ML-DSA-65') return ['ML-DSA-65'];
+      return [];
     default:
       // `oct` and anything unknown: a shared secret never comes from a key set.
       return [];
@@ -69,7 +75,10 @@ function isUsableEntry(jwk: JWK): jwk is JWK & { kid: string } {
   ) {
     return false;
   }
-  return jwk.d === undefined && jwk.p === undefined && jwk.k === undefined;
+  // `priv` is the private half of an `AKP` (ML-DSA) key.
+  return (
+    jwk.d === undefined && jwk.p === undefined && jwk.k === undefined && jwk.priv === undefined
+  );
 }
 
 /**
@@ -121,7 +130,9 @@ export async function buildKeyIndex(
       let key: VerificationKey;
       try {
         const { alg: _declared, key_ops: _ops, use: _use, ext: _ext, ...publicJwk } = jwk;
-        key = verificationKey(alg, await importKeyObject(publicJwk, alg));
+        // jose imports an `AKP` key only with its `alg` (the one it fits, checked above).
+        const importable = jwk.kty === 'AKP' ? { ...publicJwk, alg } : publicJwk;
+        key = verificationKey(alg, await importKeyObject(importable, alg));
       } catch {
         continue; // an entry that does not import is skipped, see above
       }

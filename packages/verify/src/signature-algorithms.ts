@@ -13,6 +13,18 @@ export type SignatureParameters =
       readonly digest: null;
     }
   | {
+      /**
+       * ML-DSA (FIPS 204; JOSE names from draft-ietf-cose-dilithium): node:crypto signs and checks
+       * the message itself (`null` digest), with the empty context and no pre-hash, as jose does.
+       * The parameter set is the key's type (`ml-dsa-44`, `ml-dsa-65`), checked when the key is
+       * indexed, so a key of one set never checks a token of the other.
+       */
+      readonly family: 'ml-dsa';
+      readonly digest: null;
+      /** FIPS 204 fixes the signature length per parameter set: any other is refused unread. */
+      readonly signatureBytes: number;
+    }
+  | {
       /** ECDSA with the signature as R‖S of fixed width (RFC 7518 §3.4), not DER. */
       readonly family: 'ecdsa';
       readonly digest: string;
@@ -71,6 +83,8 @@ export const signatureParameters: Readonly<Record<JwsAlgorithm, SignatureParamet
   PS256: pss('sha256', 32),
   PS384: pss('sha384', 48),
   PS512: pss('sha512', 64),
+  'ML-DSA-44': { family: 'ml-dsa', digest: null, signatureBytes: 2420 },
+  'ML-DSA-65': { family: 'ml-dsa', digest: null, signatureBytes: 3309 },
   HS256: hmac('sha256', 32),
   HS384: hmac('sha384', 48),
   HS512: hmac('sha512', 64),
@@ -91,4 +105,6 @@ export const keyTypeFor: Readonly<
   PS256: { type: 'rsa' },
   PS384: { type: 'rsa' },
   PS512: { type: 'rsa' },
+  'ML-DSA-44': { type: 'ml-dsa-44' },
+  'ML-DSA-65': { type: 'ml-dsa-65' },
 };

@@ -99,7 +99,10 @@ export function verifySignature(
   }
   const encoded = segments.signature;
   // Canonical unpadded base64url: its length alone says how many bytes it holds.
-  if (parameters.family === 'ecdsa' && (encoded.length * 3) >> 2 !== parameters.signatureBytes) {
+  if (
+    (parameters.family === 'ecdsa' || parameters.family === 'ml-dsa') &&
+    (encoded.length * 3) >> 2 !== parameters.signatureBytes
+  ) {
     reject('bad_signature');
   }
   if (shouldBatch()) {

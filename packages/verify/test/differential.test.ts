@@ -48,11 +48,16 @@ interface Subject {
   readonly valid: string;
 }
 
+const isMlDsa = (alg: JwsAlgorithm): alg is 'ML-DSA-44' | 'ML-DSA-65' =>
+  alg === 'ML-DSA-44' || alg === 'ML-DSA-65';
+
 const digestOf = (alg: JwsAlgorithm): string | null =>
-  alg === 'EdDSA' || alg === 'Ed25519' ? null : `sha${alg.slice(2)}`;
+  alg === 'EdDSA' || alg === 'Ed25519' || isMlDsa(alg) ? null : `sha${alg.slice(2)}`;
 
 function pairFor(alg: JwsAlgorithm): { publicKey: KeyObject; privateKey: KeyObject } {
   if (alg === 'EdDSA' || alg === 'Ed25519') return generateKeyPairSync('ed25519');
+  if (alg === 'ML-DSA-44') return generateKeyPairSync('ml-dsa-44');
+  if (alg === 'ML-DSA-65') return generateKeyPairSync('ml-dsa-65');
   const curve = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' }[alg as string];
   if (curve !== undefined) return generateKeyPairSync('ec', { namedCurve: curve });
   return generateKeyPairSync('rsa', { modulusLength: 2048 });

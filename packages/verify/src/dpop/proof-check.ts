@@ -61,6 +61,7 @@ function signatureHolds(
   try {
     switch (parameters.family) {
       case 'eddsa':
+      case 'ml-dsa':
         return cryptoVerify(null, input, key, signature);
       case 'ecdsa':
         if (signature.length !== parameters.signatureBytes) return false;
