@@ -2,8 +2,14 @@ import { createPublicKey } from 'node:crypto';
 import { AsymmetricAlgorithms } from '@writ/core';
 import { importJWK, type JSONWebKeySet, type JWK } from 'jose';
 
-/** Signing algorithms a client assertion may use: Writ's asymmetric list, never HMAC or `none`. */
-export const clientAssertionAlgorithms: readonly string[] = AsymmetricAlgorithms;
+/**
+ * Signing algorithms a client assertion may use: Writ's asymmetric list, never HMAC or `none`,
+ * and not the experimental ML-DSA (a client JWKS of kty `AKP` is not accepted below, so
+ * discovery must not advertise it).
+ */
+export const clientAssertionAlgorithms: readonly string[] = AsymmetricAlgorithms.filter(
+  (alg) => !alg.startsWith('ML-DSA-'),
+);
 
 const maxKeys = 10;
 const minRsaModulusBits = 2048;
