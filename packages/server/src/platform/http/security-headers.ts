@@ -1,14 +1,22 @@
 /**
- * Headers on every answer of the service. Its answers are JSON for programs, never pages, so a
- * browser is told not to guess another type, never to frame one, and never to send the
- * service's URLs (which may name a session) to another site.
+ * What every answer tells a browser, pages included (platform/http/html-page.ts): never guess
+ * another type, never frame it, never send the service's URLs to another site.
+ */
+export const browserHardeningHeaders: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+/**
+ * Headers on every answer of the service. Its answers are JSON for programs (its few pages
+ * replace the content security policy with their own, html-page.ts), so the policy allows
+ * nothing at all.
  */
 export function securityHeadersFor(issuer: string): Readonly<Record<string, string>> {
   return {
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    ...browserHardeningHeaders,
     'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-    'x-frame-options': 'DENY',
     // A year, and for this host only: the service cannot speak for its siblings' TLS.
     ...(issuer.startsWith('https:') ? { 'strict-transport-security': 'max-age=31536000' } : {}),
   };
