@@ -15,6 +15,7 @@ import {
   userAdd,
 } from './commands.ts';
 import { type CliIo, processIo } from './io.ts';
+import { signer } from './signer-command.ts';
 
 /** Dispatches `writ <command> …`; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -46,6 +47,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return gateway(argv.slice(1), io);
     case 'master-key':
       return masterKey(io);
+    case 'signer':
+      return signer(argv.slice(1), io);
     case 'inspect':
       // stdin as a stream: @writ/inspect reads at most its cap from it, never all of it.
       return runInspect(argv.slice(1), {

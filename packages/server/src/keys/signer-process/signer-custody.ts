@@ -69,13 +69,13 @@ export function createSignerProcessCustody(options: SignerClientOptions): Signer
       if (privateMembers.some((member) => member in jwk)) {
         throw new SignerUnavailableError('the signer returned private key material');
       }
-      const { kid: _kid, alg: _alg, use: _use, ...bare } = jwk;
-      if ((await calculateJwkThumbprint(bare)) !== kid || jwk.kid !== kid || jwk.alg !== alg) {
+      // RFC 7638 hashes only the key type's required members (for AKP, `alg` is one of them).
+      if ((await calculateJwkThumbprint(jwk)) !== kid || jwk.kid !== kid || jwk.alg !== alg) {
         throw new SignerUnavailableError(
           'the signer returned a kid that is not the key thumbprint',
         );
       }
-      return { kid, alg, publicJwk: { ...bare, kid, alg, use: 'sig' }, custodyRef: handle };
+      return { kid, alg, publicJwk: { ...jwk, kid, alg, use: 'sig' }, custodyRef: handle };
     },
 
     async open(key: CustodyKeyReference): Promise<KeyHandle> {
