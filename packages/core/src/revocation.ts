@@ -31,7 +31,9 @@ export type RevocationCause =
    */
   | 'authorization_code_reuse'
   /** A client revoked its own token at `POST /oauth/revoke` (RFC 7009): a `jti`, or its session's `sid`. */
-  | 'token_revoked';
+  | 'token_revoked'
+  /** Emergency rotation withdrew a signing key (a `kid` entry): every token it signed is refused. */
+  | 'key_compromised';
 
 export interface RevocationEntry {
   /** Position in the log: strictly increasing, never reused. Consumers resume from it. */

@@ -1,8 +1,9 @@
 import type { RevocationCause } from '@writ/core';
-import { decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BodyTokens, call, signInBody } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import { rotateKeysNow } from '../src/keys/emergency-rotation.ts';
 import {
   authorizeUrl,
   CookieJar,
@@ -125,6 +126,13 @@ const producers: Record<RevocationCause, Act> = {
     await call(service.url, 'POST', '/auth/refresh', { body });
     await call(service.url, 'POST', '/auth/refresh', { body });
     return [[sidOf(a), await entriesFor(sidOf(a))]];
+  },
+  // Last: it withdraws the key every earlier act's tokens were signed with.
+  key_compromised: async (email) => {
+    const [, a] = await signedIn(email);
+    const kid = String(decodeProtectedHeader(a.access_token).kid);
+    await rotateKeysNow(service.context, { emergency: true, kid });
+    return [[kid, await entriesFor(kid)]];
   },
 };
 

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely/migration';
 import { authorizationCodesMigration } from '../authorize/migrations/202612020030-authorization-codes.ts';
 import { authorizationRequestsMigration } from '../authorize/migrations/202612020031-authorization-requests.ts';
 import { oauthClientsMigration } from '../clients/migrations/202612020010-oauth-clients.ts';
+import { keyLifecycleMigration } from '../keys/migrations/202612021000-key-lifecycle.ts';
 import { backchannelLogoutsMigration } from '../logout/migrations/202612020100-backchannel-logouts.ts';
 import { phantomTokensMigration } from '../oauth/migrations/202612020020-phantom-tokens.ts';
 import { releasedMigrations } from '../platform/database/released/0001-initial.ts';
@@ -22,4 +23,5 @@ export const serviceMigrations: Readonly<Record<string, Migration>> = {
   '202612020030-authorization-codes': authorizationCodesMigration,
   '202612020031-authorization-requests': authorizationRequestsMigration,
   '202612020100-backchannel-logouts': backchannelLogoutsMigration,
+  '202612021000-key-lifecycle': keyLifecycleMigration,
 };

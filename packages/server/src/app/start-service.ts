@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { createActivityRecorder } from '../activity/activity-recorder.ts';
 import { KeyRing } from '../keys/key-ring.ts';
+import { openKeyCustody } from '../keys/open-key-custody.ts';
+import { rotationTimes } from '../keys/rotation-schedule.ts';
+import { releaseRotationLease, runScheduledRotation } from '../keys/scheduled-rotation.ts';
 import { startBackchannelWorker } from '../logout/backchannel-worker.ts';
 import { type Clock, systemClock } from '../platform/clock.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
@@ -42,12 +45,23 @@ export async function startService(
   const database = await openServiceDatabase(config.databaseUrl);
   const { db } = database;
   const clock = options.clock ?? systemClock;
-  const signer = await KeyRing.open(db, config.masterKey, clock.nowMs()).catch(
-    async (error: unknown) => {
+  // The ring follows the store (other instances, the CLI); failures are logged once the app exists.
+  let logKeyRingError = (_error: unknown): void => {};
+  const signer = await openKeyCustody(config)
+    .then((custody) =>
+      KeyRing.open({
+        db,
+        custody,
+        clock,
+        signingAlgorithms: config.signingAlgorithms,
+        audienceAlgorithms: config.audienceAlgorithms,
+        onFollowError: (error) => logKeyRingError(error),
+      }),
+    )
+    .catch(async (error: unknown) => {
       await database.close();
       throw error;
-    },
-  );
+    });
   await prepareDecoyHash();
   const context: ServiceContext = {
     config,
@@ -74,6 +88,20 @@ export async function startService(
     );
   }, pruneEverySec * 1000);
   prune.unref();
+  // Scheduled key rotation (keys/scheduled-rotation.ts): one lease-guarded step, every tenth of
+  // a rotation period (1 s to 60 s), the first at start-up.
+  logKeyRingError = (error) => app.log.error({ err: error }, 'following the key ring failed');
+  let rotating: Promise<unknown> | undefined;
+  const rotateKeys = (): void => {
+    rotating ??= runScheduledRotation(context)
+      .catch((error: unknown) => app.log.error({ err: error }, 'scheduled key rotation failed'))
+      .finally(() => {
+        rotating = undefined;
+      });
+  };
+  const rotation = setInterval(rotateKeys, rotationTimes(config.keyRotationPeriodSec).stepEveryMs);
+  rotation.unref();
+  rotateKeys();
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
@@ -83,6 +111,7 @@ export async function startService(
     context,
     async close() {
       clearInterval(prune);
+      clearInterval(rotation);
       // Requests in flight finish; a keep-alive connection that goes idle afterwards is closed
       // at once instead of holding shutdown open until its timeout; past the deadline, the rest.
       const closeIdle = setInterval(() => app.server.closeIdleConnections(), 50);
@@ -96,6 +125,9 @@ export async function startService(
       // After the requests drained, so every entry they queued is written.
       await context.activity.close();
       await backchannel.close();
+      await rotating;
+      await releaseRotationLease(context).catch(() => {});
+      await context.keyRing.close();
       await database.close();
     },
   };

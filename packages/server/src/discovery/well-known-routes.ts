@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { rotationTimes } from '../keys/rotation-schedule.ts';
 import type { Signer } from '../keys/signer.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
 import { authorizationServerMetadata } from './authorization-server-metadata.ts';
@@ -28,10 +29,12 @@ export async function wellKnownRoutes(
   app.get('/.well-known/oauth-authorization-server', sendMetadata);
   app.get('/.well-known/openid-configuration', sendMetadata);
 
+  // Short enough that a rotated-in key is seen well before it signs: scheduled rotation
+  // publishes a next key longer than this (plus the unknown-kid cooldown) before it signs.
+  const jwksCacheControl = `public, max-age=${rotationTimes(context.config.keyRotationPeriodSec).jwksMaxAgeSec}`;
   app.get('/.well-known/jwks.json', async (_request, reply) => {
-    // Short enough that a rotated-in key is seen well before it signs.
     return reply
-      .header('cache-control', 'public, max-age=300')
+      .header('cache-control', jwksCacheControl)
       .header('access-control-allow-origin', '*')
       .type('application/jwk-set+json')
       .send({ keys: context.signer.publicKeys() });

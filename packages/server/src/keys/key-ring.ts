@@ -1,94 +1,159 @@
+import { randomUUID } from 'node:crypto';
 import { type AsymmetricAlgorithm, isAsymmetricAlgorithm } from '@writ/core';
-import { importJWK, type JWK } from 'jose';
-import { open } from '../platform/crypto/sealed-box.ts';
+import type { JWK } from 'jose';
+import type { Clock } from '../platform/clock.ts';
+import { SigningAlgorithms } from '../platform/config/config.ts';
 import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
+import { custodyKeyRecord, custodyReference } from './custody-key-record.ts';
 import { KeyRingError } from './errors.ts';
-import { generateSigningKey } from './generate-signing-key.ts';
-import { type NodeSigningKey, nodeSigningKey } from './node-signing.ts';
+import type { KeyCustody, KeyHandle, SigningAlgorithm } from './key-custody.ts';
 import type { Signer, SignRequest } from './signer.ts';
-import type { SigningKeyRecord } from './signing-key-record.ts';
+import { publishedStates, type StoredSigningKey } from './signing-key-record.ts';
 import type { SigningKeysStores } from './signing-keys-store.ts';
 
-/** The key that signs now: its node:crypto `KeyObject`, built once when the key is opened. */
-type ActiveKey = NodeSigningKey;
+/** Encoded protected headers by `typ`: the few kinds of token the service signs, bounded anyway. */
+const maxCachedHeaders = 32;
+/** How often the ring asks the store whether another instance (or the CLI) changed the keys. */
+const followEveryMs = 500;
 
-/** The states whose keys are published (and whose tokens therefore verify). */
-const publishedStates = ['next', 'active', 'retiring'] as const;
+const signingAlgorithms: ReadonlySet<string> = new Set(SigningAlgorithms);
+const isSigningAlgorithm = (alg: string): alg is SigningAlgorithm => signingAlgorithms.has(alg);
 
-async function openActiveKey(
-  records: readonly SigningKeyRecord[],
-  masterKey: Uint8Array,
-): Promise<ActiveKey> {
-  const activeRecord = records.filter((key) => key.state === 'active').at(-1);
-  if (activeRecord === undefined) throw new KeyRingError('key ring has no active key');
-  const privateJwk = JSON.parse(
-    open(masterKey, activeRecord.sealedPrivateJwk, activeRecord.kid),
-  ) as JWK;
-  const { alg, kid } = activeRecord;
-  if (!isAsymmetricAlgorithm(alg))
-    throw new KeyRingError('the active key has no signing algorithm');
-  // jose parses and validates the JWK; node:crypto signs with the key it built (see node-signing.ts).
-  const privateKey = (await importJWK(privateJwk, alg, { extractable: true })) as CryptoKey;
-  try {
-    return nodeSigningKey(alg, kid, privateKey);
-  } catch {
-    throw new KeyRingError('the active key does not fit its algorithm');
+/**
+ * An active key, opened: its custody handle and its encoded headers, built once per key. `sign`
+ * produces exactly what jose's `SignJWT` does for the same request: the header
+ * `{ alg, typ, kid }` in that order and the claims as `JSON.stringify` writes them, each
+ * base64url-encoded, then the custody's signature over `header.payload`
+ * (test/node-signing.test.ts holds every algorithm to jose's verdict).
+ */
+class SigningKey {
+  readonly kid: string;
+  readonly alg: SigningAlgorithm;
+  readonly activatedAt: number;
+  readonly #handle: KeyHandle;
+  readonly #headers = new Map<string, string>();
+
+  constructor(handle: KeyHandle, activatedAt: number) {
+    this.kid = handle.kid;
+    this.alg = handle.alg;
+    this.activatedAt = activatedAt;
+    this.#handle = handle;
+  }
+
+  #encodedHeader(typ: string): string {
+    const cached = this.#headers.get(typ);
+    if (cached !== undefined) return cached;
+    const encoded = Buffer.from(JSON.stringify({ alg: this.alg, typ, kid: this.kid })).toString(
+      'base64url',
+    );
+    if (this.#headers.size < maxCachedHeaders) this.#headers.set(typ, encoded);
+    return encoded;
+  }
+
+  async sign(request: SignRequest): Promise<string> {
+    const payload = Buffer.from(JSON.stringify({ ...request.claims })).toString('base64url');
+    const input = `${this.#encodedHeader(request.typ)}.${payload}`;
+    const signature = await this.#handle.sign(Buffer.from(input));
+    const bytes = Buffer.isBuffer(signature)
+      ? signature
+      : Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength);
+    return `${input}.${bytes.toString('base64url')}`;
   }
 }
 
+export interface KeyRingOptions {
+  readonly db: UnitOfWork<SigningKeysStores>;
+  /** The configured custody (WRIT_KEY_CUSTODY): the ring opens only keys it made. */
+  readonly custody: KeyCustody;
+  readonly clock: Clock;
+  /** Each gets an active key; the first signs every audience not named in `audienceAlgorithms`. */
+  readonly signingAlgorithms: readonly SigningAlgorithm[];
+  readonly audienceAlgorithms: ReadonlyMap<string, SigningAlgorithm>;
+  /** Told when following the store failed (the ring keeps the keys it had). */
+  readonly onFollowError?: (error: unknown) => void;
+}
+
+/** What one load of the store produced: swapped in whole, so a sign never sees half of one. */
+interface RingState {
+  readonly lead: SigningKey;
+  readonly active: ReadonlyMap<string, SigningKey>;
+  /** `aud` → the key that signs it, when WRIT_AUDIENCE_ALGORITHMS names any. */
+  readonly byAudience: ReadonlyMap<string, SigningKey>;
+  readonly published: readonly JWK[];
+  readonly algorithms: readonly AsymmetricAlgorithm[];
+}
+
 /**
- * The service's signing keys: one active key signs; next, active and retiring keys are
- * published. Private keys are stored sealed under the master key and opened only in memory.
- * (Scheduled and emergency rotation build on these states in the key-lifecycle work.)
+ * The service's signing keys, as the keys module's store holds them: one active key per
+ * algorithm of the signing set signs (chosen by the token's first `aud`); next, active and
+ * retiring keys are published; retired keys never are. Private keys stay with the custody; the
+ * ring builds each JWS and asks the key's custody handle for the signature bytes only.
+ *
+ * The ring follows the store: it polls the store's version twice a second and reloads when it
+ * moved, so a rotation made by another instance or the CLI is followed within about a second,
+ * and `generation()` moves on with every reload.
  */
 export class KeyRing implements Signer {
-  #active: ActiveKey;
-  #published: readonly JWK[];
+  readonly custody: KeyCustody;
+  /** This ring's name among instances sharing the database (the rotation lease's holder). */
+  readonly instanceId = `ring-${randomUUID()}`;
+  readonly #options: KeyRingOptions;
+  #state: RingState;
+  #version: number;
   #generation = 0;
-  readonly #masterKey: Uint8Array;
   /** Reloads run one after another, so an older read never overwrites a newer one. */
   #reloading: Promise<void> = Promise.resolve();
+  #following: ReturnType<typeof setInterval> | undefined;
+  #polling = false;
 
-  private constructor(active: ActiveKey, published: readonly JWK[], masterKey: Uint8Array) {
-    this.#active = active;
-    this.#published = published;
-    this.#masterKey = masterKey;
-  }
-
-  /** Loads the ring, creating the first signing key if there is none. */
-  static async open(
-    db: UnitOfWork<SigningKeysStores>,
-    masterKey: Uint8Array,
-    nowMs: number,
-  ): Promise<KeyRing> {
-    const records = await db.transaction(async (tx) => {
-      let keys = await tx.signingKeys.list(publishedStates);
-      if (!keys.some((key) => key.state === 'active')) {
-        await tx.signingKeys.insert(await generateSigningKey(masterKey, 'active', nowMs));
-        keys = await tx.signingKeys.list(publishedStates);
-      }
-      return keys;
-    });
-    return new KeyRing(
-      await openActiveKey(records, masterKey),
-      records.map((key) => JSON.parse(key.publicJwk) as JWK),
-      masterKey,
-    );
+  private constructor(options: KeyRingOptions, state: RingState, version: number) {
+    this.custody = options.custody;
+    this.#options = options;
+    this.#state = state;
+    this.#version = version;
   }
 
   /**
-   * Re-reads the stored keys after the keys module changed them (a key published, a key
-   * activated) and moves `generation()` on, so what was derived from the old keys is rebuilt.
-   * If the stored ring cannot sign, the ring in memory stays as it was and the error is thrown.
+   * Loads the ring. A store with no active key at all (a new service, or one whose every key was
+   * withdrawn outside an emergency rotation) gets one active key per configured algorithm at
+   * once: no consumer can hold a token of a service that cannot sign, so no lead time is owed.
    */
-  reload(db: UnitOfWork<SigningKeysStores>): Promise<void> {
+  static async open(options: KeyRingOptions): Promise<KeyRing> {
+    const { db, custody } = options;
+    if ((await db.signingKeys.list(['active'])).length === 0) {
+      const nowMs = options.clock.nowMs();
+      // Made before the transaction: key generation is slow, a unit of work must not wait on it.
+      const made = await Promise.all(options.signingAlgorithms.map((alg) => custody.create(alg)));
+      const inserted = await db.transaction(async (tx) => {
+        if ((await tx.signingKeys.list(['active'])).length > 0) return false;
+        for (const key of made)
+          await tx.signingKeys.insert(custodyKeyRecord(key, custody.kind, { nowMs }));
+        return true;
+      });
+      // Another instance started at the same moment and won: these keys were never stored.
+      await Promise.all(
+        made.map((key) => custody.stateChanged(key, inserted ? 'active' : 'retired')),
+      );
+    }
+    const version = await db.signingKeys.version();
+    const records = await db.signingKeys.list(publishedStates);
+    const ring = new KeyRing(options, await loadState(records, options, undefined), version);
+    ring.#follow();
+    return ring;
+  }
+
+  /**
+   * Re-reads the stored keys after they changed (here, in another instance, from the CLI) and
+   * moves `generation()` on, so what was derived from the old keys is rebuilt. If the stored
+   * ring cannot sign, the ring in memory stays as it was and the error is thrown.
+   */
+  reload(db: UnitOfWork<SigningKeysStores> = this.#options.db): Promise<void> {
     const reloaded = this.#reloading.then(async () => {
+      // The version first: a write landing between the two reads shows at the next poll.
+      const version = await db.signingKeys.version();
       const records = await db.signingKeys.list(publishedStates);
-      const activeKid = records.filter((key) => key.state === 'active').at(-1)?.kid;
-      if (activeKid !== this.#active.kid) {
-        this.#active = await openActiveKey(records, this.#masterKey);
-      }
-      this.#published = records.map((key) => JSON.parse(key.publicJwk) as JWK);
+      this.#state = await loadState(records, this.#options, this.#state);
+      this.#version = version;
       this.#generation += 1;
     });
     // A failed reload must not wedge every later one.
@@ -96,32 +161,118 @@ export class KeyRing implements Signer {
     return reloaded;
   }
 
+  #follow(): void {
+    this.#following = setInterval(() => {
+      if (this.#polling) return;
+      this.#polling = true;
+      this.#options.db.signingKeys
+        .version()
+        .then((version) => (version === this.#version ? undefined : this.reload()))
+        .catch((error: unknown) => this.#options.onFollowError?.(error))
+        .finally(() => {
+          this.#polling = false;
+        });
+    }, followEveryMs);
+    this.#following.unref();
+  }
+
+  /** Stops following the store (before the database closes) and closes the custody. */
+  async close(): Promise<void> {
+    clearInterval(this.#following);
+    await this.#reloading;
+    await this.custody.close();
+  }
+
   generation(): number {
     return this.#generation;
   }
 
-  /** The kid of the key that signs now. */
+  /** The kid of the key that signs every audience without an algorithm of its own. */
   activeKid(): string {
-    return this.#active.kid;
+    return this.#state.lead.kid;
+  }
+
+  /** Every active key's kid, one per algorithm that has one. */
+  activeKids(): string[] {
+    return [...this.#state.active.values()].map((key) => key.kid);
   }
 
   /**
-   * Signs with node:crypto over the key built once per active key: about half the cost of
-   * jose's `SignJWT` over WebCrypto on the token endpoint's hot path. jose verifies every token
-   * this produces, for every algorithm a ring can hold (test/node-signing.test.ts).
+   * Signs with the active key for the token's audience: the first `aud` (a string, or the first
+   * of an array) picks an algorithm if WRIT_AUDIENCE_ALGORITHMS names it, the lead key otherwise.
+   * One Map lookup on the hot path, none when no audience has an algorithm of its own.
    */
   sign(request: SignRequest): Promise<string> {
-    return this.#active.sign(request);
+    const state = this.#state;
+    if (state.byAudience.size === 0) return state.lead.sign(request);
+    const aud = request.claims.aud;
+    const first = Array.isArray(aud) ? aud[0] : aud;
+    return (
+      (typeof first === 'string' ? state.byAudience.get(first) : undefined) ?? state.lead
+    ).sign(request);
   }
 
   publicKeys(): readonly JWK[] {
-    return this.#published;
+    return this.#state.published;
   }
 
+  /** Algorithms of the published keys that verifiers know (ML-DSA is not one of @writ/core's yet). */
   algorithms(): readonly AsymmetricAlgorithm[] {
-    // Keys are only ever stored with an algorithm Writ signs with (see generateSigningKey).
-    return [...new Set(this.#published.map((key) => String(key.alg)))].filter(
-      isAsymmetricAlgorithm,
+    return this.#state.algorithms;
+  }
+}
+
+async function openKey(
+  record: StoredSigningKey,
+  options: KeyRingOptions,
+  previous: RingState | undefined,
+): Promise<SigningKey> {
+  const activatedAt = record.activatedAt ?? record.createdAt;
+  const opened = previous?.active.get(record.alg);
+  if (opened?.kid === record.kid) return opened;
+  if (!isSigningAlgorithm(record.alg)) {
+    throw new KeyRingError(
+      `key ${record.kid} names an algorithm the ring does not sign with`,
+      'ERR_KEY_RING_UNKNOWN_ALGORITHM',
     );
   }
+  if (record.custody !== options.custody.kind) {
+    throw new KeyRingError(
+      `key ${record.kid} is held by custody "${record.custody}", not the configured "${options.custody.kind}" (WRIT_KEY_CUSTODY)`,
+      'ERR_KEY_RING_CUSTODY_MISMATCH',
+    );
+  }
+  return new SigningKey(await options.custody.open(custodyReference(record)), activatedAt);
+}
+
+async function loadState(
+  records: readonly StoredSigningKey[],
+  options: KeyRingOptions,
+  previous: RingState | undefined,
+): Promise<RingState> {
+  // Oldest first, so a later activation of an algorithm wins if two were ever active at once.
+  const active = new Map<string, SigningKey>();
+  for (const record of records) {
+    if (record.state === 'active') active.set(record.alg, await openKey(record, options, previous));
+  }
+  // The lead algorithm's key; during an algorithm switch (its next key not active yet) the first
+  // configured algorithm that has one; failing that, the newest active key, so the ring signs
+  // on with the key it has until the configured one takes over.
+  const lead =
+    options.signingAlgorithms.map((alg) => active.get(alg)).find((key) => key !== undefined) ??
+    [...active.values()].sort((a, b) => a.activatedAt - b.activatedAt).at(-1);
+  if (lead === undefined) throw new KeyRingError('key ring has no active key');
+  const byAudience = new Map<string, SigningKey>();
+  for (const [audience, alg] of options.audienceAlgorithms) {
+    // Until the audience's algorithm has an active key (it was just added), the lead signs it.
+    byAudience.set(audience, active.get(alg) ?? lead);
+  }
+  const published = records.map((key) => JSON.parse(key.publicJwk) as JWK);
+  return {
+    lead,
+    active,
+    byAudience,
+    published,
+    algorithms: [...new Set(records.map((key) => key.alg))].filter(isAsymmetricAlgorithm),
+  };
 }

@@ -1,0 +1,48 @@
+import { Policy } from '@writ/core';
+
+/**
+ * `@writ/verify` caches a JWKS for at least this long whatever `max-age` says
+ * (create-verifier.ts `minMaxAgeSec`), and refetches for an unknown `kid` at most once per
+ * cooldown (options.ts `minimumCooldownSec`, also the default). Other verifiers behave alike or
+ * refetch sooner.
+ */
+const consumerMinimumCacheSec = 60;
+const consumerUnknownKidCooldownSec = 30;
+/** Today's JWKS lifetime, kept for production periods. */
+const maxJwksMaxAgeSec = 300;
+
+/** Every duration scheduled rotation works with, derived from the rotation period alone. */
+export interface RotationTimes {
+  readonly periodMs: number;
+  /** `Cache-Control: max-age` of the JWKS: a quarter period, at most 300 s, at least 1 s. */
+  readonly jwksMaxAgeSec: number;
+  /**
+   * How long a `next` key is published before it signs: the longest a consumer may go on using
+   * a JWKS fetched just before the key appeared (its cache lifetime, never under 60 s for
+   * `@writ/verify`), plus the unknown-kid cooldown in case that fetch was itself a refetch.
+   */
+  readonly leadTimeMs: number;
+  /**
+   * How long a key stays `retiring` after it stopped signing: the longest lifetime the service
+   * ever signs plus the largest clock tolerance a verifier may allow.
+   */
+  readonly retireAfterMs: number;
+  /** How often the scheduled step runs: a tenth of a period, from 1 s to 60 s. */
+  readonly stepEveryMs: number;
+  /** How long the rotation lease lasts: an instance that died hands over after this. */
+  readonly leaseMs: number;
+}
+
+export function rotationTimes(periodSec: number): RotationTimes {
+  const jwksMaxAgeSec = Math.max(1, Math.min(maxJwksMaxAgeSec, Math.floor(periodSec / 4)));
+  const stepEveryMs = Math.min(60_000, Math.max(1000, (periodSec * 1000) / 10));
+  return {
+    periodMs: periodSec * 1000,
+    jwksMaxAgeSec,
+    leadTimeMs:
+      (Math.max(jwksMaxAgeSec, consumerMinimumCacheSec) + consumerUnknownKidCooldownSec) * 1000,
+    retireAfterMs: (Policy.accessTokenMaxLifetimeSec + Policy.clockToleranceMaxSec) * 1000,
+    stepEveryMs,
+    leaseMs: Math.max(10_000, 3 * stepEveryMs),
+  };
+}
