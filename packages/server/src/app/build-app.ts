@@ -11,6 +11,7 @@ import { logoutRoutes } from '../logout/logout-routes.ts';
 import { introspectionRoutes } from '../oauth/introspection-routes.ts';
 import { revokeRoutes } from '../oauth/revoke-routes.ts';
 import { tokenRoutes } from '../oauth/token-routes.ts';
+import { TemporarilyUnavailableError } from '../platform/errors.ts';
 import { securityHeadersFor } from '../platform/http/security-headers.ts';
 import { fastifyTrustProxy } from '../platform/http/trust-proxy.ts';
 import { revocationRoutes } from '../revocation/revocation-routes.ts';
@@ -102,6 +103,14 @@ export async function buildApp(
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found' }));
   // Clients learn what kind of mistake they made, never internals: a 5xx says only that.
   app.setErrorHandler((error: { statusCode?: number; validation?: unknown }, request, reply) => {
+    if (error instanceof TemporarilyUnavailableError) {
+      // The signer (or another dependency) is away for now: say so, rather than a 500 or a hang.
+      request.log.warn({ code: error.code }, 'dependency temporarily unavailable');
+      return reply
+        .code(503)
+        .headers({ 'cache-control': 'no-store', 'retry-after': '1' })
+        .send({ error: 'temporarily_unavailable' });
+    }
     const status = error.statusCode ?? 500;
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');

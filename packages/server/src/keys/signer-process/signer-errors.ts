@@ -1,11 +1,11 @@
-import { WritError } from '../../platform/errors.ts';
+import { TemporarilyUnavailableError, WritError } from '../../platform/errors.ts';
 
 /**
  * The signer process cannot be reached in time: down, restarting, refusing the handshake, or
  * slower than the call's timeout. Temporary by nature; the HTTP layer answers it with 503
  * `temporarily_unavailable` instead of waiting.
  */
-export class SignerUnavailableError extends WritError<'ERR_SIGNER_UNAVAILABLE'> {
+export class SignerUnavailableError extends TemporarilyUnavailableError<'ERR_SIGNER_UNAVAILABLE'> {
   override readonly name = 'SignerUnavailableError';
   readonly code = 'ERR_SIGNER_UNAVAILABLE';
 }
