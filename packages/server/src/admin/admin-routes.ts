@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiKeysStores } from '../api-keys/api-keys-store.ts';
 import { authenticateApiKey } from '../api-keys/authenticate-api-key.ts';
+import { keysAdminRoutes } from '../keys/keys-admin-routes.ts';
+import type { KeysContext } from '../keys/keys-context.ts';
 import type { Clock } from '../platform/clock.ts';
 import { type CreateUserProblem, createUser } from '../users/create-user.ts';
 import type { UsersStores } from '../users/users-store.ts';
@@ -29,12 +31,14 @@ const problemAnswers = {
  */
 export async function adminRoutes(
   app: FastifyInstance,
-  context: { readonly db: ApiKeysStores & UsersStores; readonly clock: Clock },
+  context: { readonly db: ApiKeysStores & UsersStores; readonly clock: Clock } & KeysContext,
 ): Promise<void> {
   app.addHook('onRequest', async (request, reply) => {
     // Returning the (already answered) reply stops the route from running.
     if ((await authenticateApiKey(context.db, 'admin', request, reply)) === undefined) return reply;
   });
+  // Signing keys (keys/keys-admin-routes.ts), behind the admin-key check above.
+  await keysAdminRoutes(app, context);
 
   app.post<{ Body: { email: string; password: string } }>(
     '/admin/users',
