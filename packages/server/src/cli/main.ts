@@ -15,6 +15,7 @@ import {
   userAdd,
 } from './commands.ts';
 import { type CliIo, processIo } from './io.ts';
+import { keys } from './keys-commands.ts';
 import { signer } from './signer-command.ts';
 
 /** Dispatches `writ <command> …`; returns the exit code. */
@@ -45,6 +46,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return clientList(io);
     case 'gateway':
       return gateway(argv.slice(1), io);
+    case 'keys':
+      return keys(io, argv.slice(1));
     case 'master-key':
       return masterKey(io);
     case 'signer':
