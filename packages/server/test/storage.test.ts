@@ -171,12 +171,12 @@ describe('the SQLite storage', () => {
     expect((await storage.revocations.listAfter(before, 10, nowSec)).map((e) => e.cursor)).toEqual([
       before + 2,
     ]);
-    expect(await storage.transaction((tx) => tx.revocations.prune(nowSec))).toBeGreaterThanOrEqual(
-      1,
-    );
+    expect(
+      await storage.transaction((tx) => tx.revocations.prune(nowSec, 1000)),
+    ).toBeGreaterThanOrEqual(1);
     expect(await storage.revocations.head()).toBe(before + 2);
     // Pruning everything keeps the head, so cursors are never reused.
-    await storage.transaction((tx) => tx.revocations.prune(nowSec + 10_000));
+    await storage.transaction((tx) => tx.revocations.prune(nowSec + 10_000, 1000));
     expect(await storage.revocations.head()).toBe(before + 2);
     const next = await storage.revocations.append(
       newRevocations([{ type: 'kid', value: 'k' }], 'session_deleted', nowSec),
@@ -206,9 +206,44 @@ describe('the SQLite storage', () => {
     const base = { userId: session.userId, sessionId: session.id, ip: '127.0.0.1', userAgent: 't' };
     await storage.activity.record({ ...base, type: 'sign_in', at: 1_000 });
     await storage.activity.record({ ...base, type: 'refresh', at: 5_000 });
-    expect(await storage.activity.prune(2_000)).toBeGreaterThanOrEqual(1);
+    expect(await storage.activity.prune(2_000, 1000)).toBeGreaterThanOrEqual(1);
     expect((await storage.activity.list(session.userId, 10)).map((a) => a.type)).toEqual([
       'refresh',
     ]);
+  });
+
+  it('prunes at most the limit per call (activity, throttles, revocations)', async () => {
+    const session = await newSession();
+    const base = { userId: session.userId, sessionId: session.id, ip: '127.0.0.1', userAgent: 't' };
+    for (let i = 0; i < 5; i++) await storage.activity.record({ ...base, type: 'sign_in', at: 10 });
+    expect(await storage.activity.prune(100, 3)).toBe(3);
+    expect(await storage.activity.list(session.userId, 10)).toHaveLength(2);
+
+    for (let i = 0; i < 5; i++) {
+      await storage.throttles.save({
+        key: `spent-${i}`,
+        failures: 1,
+        blockedUntil: 0,
+        updatedAt: 10,
+      });
+    }
+    expect(await storage.throttles.prune(100, 100, 3)).toBe(3);
+    expect(await storage.throttles.prune(100, 100, 3)).toBe(2);
+
+    const nowSec = Math.floor(Date.now() / 1000);
+    await storage.revocations.append(
+      newRevocations(
+        Array.from({ length: 5 }, (_, i) => ({ type: 'jti' as const, value: `limit-${i}` })),
+        'session_deleted',
+        nowSec - 2000,
+      ),
+    );
+    const head = await storage.revocations.head();
+    // Entries of earlier cases may be forgettable too: count down to none, then the head stays.
+    let pruned = await storage.transaction((tx) => tx.revocations.prune(nowSec, 3));
+    expect(pruned).toBe(3);
+    while (pruned === 3)
+      pruned = await storage.transaction((tx) => tx.revocations.prune(nowSec, 3));
+    expect(await storage.revocations.head()).toBe(head);
   });
 });

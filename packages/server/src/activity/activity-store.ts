@@ -13,8 +13,8 @@ export interface ActivityStore {
   delete(id: number): Promise<void>;
   /** The user's newest `limit` events, newest first. */
   list(userId: string, limit: number): Promise<ActivityRecord[]>;
-  /** Deletes activity older than `beforeMs`; returns how many. */
-  prune(beforeMs: number): Promise<number>;
+  /** Deletes at most `limit` events older than `beforeMs`; returns how many. */
+  prune(beforeMs: number, limit: number): Promise<number>;
 }
 
 export interface ActivityStores {

@@ -70,8 +70,14 @@ export function kyselyActivityStore(db: Kysely<ActivityTables & UserIds>): Activ
       }));
     },
 
-    async prune(beforeMs) {
-      const result = await db.deleteFrom('activity').where('at', '<', beforeMs).executeTakeFirst();
+    async prune(beforeMs, limit) {
+      // A sub-select of keys bounds the delete (PostgreSQL's DELETE has no LIMIT).
+      const result = await db
+        .deleteFrom('activity')
+        .where('id', 'in', (qb) =>
+          qb.selectFrom('activity').select('id').where('at', '<', beforeMs).limit(limit),
+        )
+        .executeTakeFirst();
       return Number(result.numDeletedRows);
     },
   };

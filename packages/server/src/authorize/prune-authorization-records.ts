@@ -1,4 +1,5 @@
 import type { Clock } from '../platform/clock.ts';
+import { deleteInBatches } from '../platform/database/delete-in-batches.ts';
 import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
 import type { AuthorizationCodesStores } from './authorization-codes-store.ts';
 import type { AuthorizationRequestsStores } from './authorization-requests-store.ts';
@@ -10,20 +11,6 @@ import type { AuthorizationRequestsStores } from './authorization-requests-store
  * lifetimes and sign-outs.
  */
 export const expiredCodeRetentionMs = 24 * 3600 * 1000;
-/** Rows per delete and deletes per run: each write holds the lock briefly. */
-const rowsPerDelete = 1000;
-const deletesPerRun = 50;
-
-async function pruneInBatches(deleteBatch: () => Promise<number>): Promise<number> {
-  let pruned = 0;
-  for (let batch = 0; batch < deletesPerRun; batch++) {
-    const deleted = await deleteBatch();
-    pruned += deleted;
-    if (deleted < rowsPerDelete) break;
-  }
-  return pruned;
-}
-
 /**
  * Forgets authorization codes a day after they expired and pushed requests once they expired,
  * in bounded deletes (each its own transaction). For the housekeeping loop.
@@ -34,13 +21,11 @@ export async function pruneAuthorizationRecords(context: {
 }): Promise<{ readonly codes: number; readonly pushedRequests: number }> {
   const nowMs = context.clock.nowMs();
   const { db } = context;
-  const codes = await pruneInBatches(() =>
-    db.transaction((tx) =>
-      tx.authorizationCodes.pruneExpired(nowMs - expiredCodeRetentionMs, rowsPerDelete),
-    ),
+  const codes = await deleteInBatches(db, (tx, limit) =>
+    tx.authorizationCodes.pruneExpired(nowMs - expiredCodeRetentionMs, limit),
   );
-  const pushedRequests = await pruneInBatches(() =>
-    db.transaction((tx) => tx.authorizationRequests.pruneExpired(nowMs, rowsPerDelete)),
+  const pushedRequests = await deleteInBatches(db, (tx, limit) =>
+    tx.authorizationRequests.pruneExpired(nowMs, limit),
   );
   return { codes, pushedRequests };
 }

@@ -3,6 +3,7 @@ import { findBackchannelTarget } from '../clients/find-backchannel-target.ts';
 import type { Signer } from '../keys/signer.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
+import { deleteInBatches } from '../platform/database/delete-in-batches.ts';
 import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
 import { isLoopbackHostname } from '../platform/url.ts';
 import type { RevocationNotifier } from '../revocation/revocation-notifier.ts';
@@ -177,8 +178,10 @@ export function startBackchannelWorker(
   const pruneIfDue = async (nowMs: number): Promise<void> => {
     if (nowMs - lastPruneMs < pruneEveryMs) return;
     lastPruneMs = nowMs;
-    await db.transaction((tx) =>
-      tx.backchannelLogouts.pruneDead(nowMs - deadRetentionMs, pruneBatch),
+    await deleteInBatches(
+      db,
+      (tx, limit) => tx.backchannelLogouts.pruneDead(nowMs - deadRetentionMs, limit),
+      { rowsPerBatch: pruneBatch },
     );
   };
 

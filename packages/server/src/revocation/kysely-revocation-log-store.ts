@@ -61,14 +61,21 @@ export function kyselyRevocationLogStore(db: Kysely<RevocationsTables>): Revocat
 
     head,
 
-    async prune(nowSec) {
+    async prune(nowSec, limit) {
       // Read the head first and keep it: deleting it would let max(cursor) — and so the head a
-      // consumer sees — go backwards. (A subquery in the DELETE is re-read as rows go.)
+      // consumer sees — go backwards. (A max() subquery in the DELETE is re-read as rows go.)
       const kept = await head();
+      // A sub-select of keys bounds the delete (PostgreSQL's DELETE has no LIMIT).
       const result = await db
         .deleteFrom('revocations')
-        .where('forget_after', '<=', nowSec)
-        .where('cursor', '<', kept)
+        .where('cursor', 'in', (qb) =>
+          qb
+            .selectFrom('revocations')
+            .select('cursor')
+            .where('forget_after', '<=', nowSec)
+            .where('cursor', '<', kept)
+            .limit(limit),
+        )
         .executeTakeFirst();
       return Number(result.numDeletedRows);
     },

@@ -17,10 +17,10 @@ export interface RevocationLogStore {
   /** The highest cursor ever assigned (0 for an empty log). */
   head(): Promise<number>;
   /**
-   * Deletes entries whose `forgetAfter` has passed, never the head; returns how many. Reads the
-   * head and deletes in one statement sequence, so call it inside a transaction.
+   * Deletes at most `limit` entries whose `forgetAfter` has passed, never the head; returns how
+   * many. Reads the head and deletes in one statement sequence, so call it inside a transaction.
    */
-  prune(nowSec: number): Promise<number>;
+  prune(nowSec: number, limit: number): Promise<number>;
 }
 
 export interface RevocationLogStores {

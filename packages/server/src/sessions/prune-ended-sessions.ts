@@ -1,4 +1,5 @@
 import type { Clock } from '../platform/clock.ts';
+import { deleteInBatches } from '../platform/database/delete-in-batches.ts';
 import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
 import { pruneRefreshTokensOf } from '../refresh-tokens/prune-refresh-tokens.ts';
 import type { RefreshTokensStores } from '../refresh-tokens/refresh-tokens-store.ts';
@@ -39,11 +40,16 @@ export async function pruneEndedSessions(context: {
   for (let batch = 0; batch < batchesPerRun; batch++) {
     const ids = await db.sessions.listEnded(endedBeforeMs, sessionsPerBatch);
     if (ids.length === 0) break;
-    for (;;) {
-      const deleted = await db.transaction((tx) => pruneRefreshTokensOf(tx, ids, tokensPerDelete));
-      refreshTokens += deleted;
-      if (deleted < tokensPerDelete) break;
-    }
+    // Every token of the batch's sessions goes before the sessions do, however many deletes
+    // that takes.
+    refreshTokens += await deleteInBatches(
+      db,
+      (tx, limit) => pruneRefreshTokensOf(tx, ids, limit),
+      {
+        rowsPerBatch: tokensPerDelete,
+        maxBatches: Number.POSITIVE_INFINITY,
+      },
+    );
     sessions += await db.transaction((tx) => tx.sessions.deleteEnded(ids, endedBeforeMs));
     if (ids.length < sessionsPerBatch) break;
   }

@@ -39,11 +39,18 @@ export function kyselyThrottlesStore(db: Kysely<ThrottlesTables>): ThrottlesStor
       await db.deleteFrom('sign_in_throttles').where('key', '=', key).execute();
     },
 
-    async prune(beforeMs, nowMs) {
+    async prune(beforeMs, nowMs, limit) {
+      // A sub-select of keys bounds the delete (PostgreSQL's DELETE has no LIMIT).
       const result = await db
         .deleteFrom('sign_in_throttles')
-        .where('updated_at', '<', beforeMs)
-        .where('blocked_until', '<=', nowMs)
+        .where('key', 'in', (qb) =>
+          qb
+            .selectFrom('sign_in_throttles')
+            .select('key')
+            .where('updated_at', '<', beforeMs)
+            .where('blocked_until', '<=', nowMs)
+            .limit(limit),
+        )
         .executeTakeFirst();
       return Number(result.numDeletedRows);
     },

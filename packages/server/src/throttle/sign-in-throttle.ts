@@ -1,4 +1,5 @@
 import { hashSecret } from '../platform/crypto/random.ts';
+import { deleteInBatches } from '../platform/database/delete-in-batches.ts';
 import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
 import type { ThrottleRecord } from './throttle-record.ts';
 import type { ThrottlesStores } from './throttles-store.ts';
@@ -233,8 +234,11 @@ export async function signInSucceeded(
  * Forgets counters that no longer count (older than the window) and block nothing: otherwise an
  * attacker typing endless made-up addresses would grow the table without bound.
  */
-export function pruneSignInThrottles(db: ThrottlesStores, now: number): Promise<number> {
-  return db.throttles.prune(now - windowMs, now);
+export function pruneSignInThrottles(
+  db: UnitOfWork<ThrottlesStores>,
+  now: number,
+): Promise<number> {
+  return deleteInBatches(db, (tx, limit) => tx.throttles.prune(now - windowMs, now, limit));
 }
 
 /** A correct password makes the address's record for the account clean again. */
