@@ -1,4 +1,5 @@
 import { KeyActivationError } from './errors.ts';
+import { refuseUnopenable } from './key-ring.ts';
 import type { KeysContext } from './keys-context.ts';
 import { rotationTimes } from './rotation-schedule.ts';
 import { tellCustody } from './tell-custody.ts';
@@ -13,6 +14,8 @@ import { tellCustody } from './tell-custody.ts';
 export async function activateKey(context: KeysContext, kid: string): Promise<void> {
   const nowMs = context.clock.nowMs();
   const retiresAtMs = nowMs + rotationTimes(context.config.keyRotationPeriodSec).retireAfterMs;
+  const next = (await context.db.signingKeys.list(['next'])).find((key) => key.kid === kid);
+  if (next !== undefined) refuseUnopenable(next, context.keyRing.custody);
   const before = await context.db.signingKeys.list(['active']);
   const activated = await context.db.transaction((tx) =>
     tx.signingKeys.activate(kid, { nowMs, retiresAtMs, replaces: 'every-active' }),

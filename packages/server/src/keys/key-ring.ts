@@ -230,19 +230,31 @@ async function openKey(
   const activatedAt = record.activatedAt ?? record.createdAt;
   const opened = previous?.active.get(record.alg);
   if (opened?.kid === record.kid) return opened;
-  if (!isSigningAlgorithm(record.alg)) {
+  refuseUnopenable(record, options.custody);
+  return new SigningKey(await options.custody.open(custodyReference(record)), activatedAt);
+}
+
+/**
+ * Throws unless the ring can sign with `key`: an algorithm it signs with, held by the configured
+ * custody (never ask one custody to open another's key). Checked before a key is activated too,
+ * so a key the ring would refuse never becomes the active one in the store.
+ */
+export function refuseUnopenable(
+  key: Pick<StoredSigningKey, 'kid' | 'alg' | 'custody'>,
+  custody: Pick<KeyCustody, 'kind'>,
+): void {
+  if (!isSigningAlgorithm(key.alg)) {
     throw new KeyRingError(
-      `key ${record.kid} names an algorithm the ring does not sign with`,
+      `key ${key.kid} names an algorithm the ring does not sign with`,
       'ERR_KEY_RING_UNKNOWN_ALGORITHM',
     );
   }
-  if (record.custody !== options.custody.kind) {
+  if (key.custody !== custody.kind) {
     throw new KeyRingError(
-      `key ${record.kid} is held by custody "${record.custody}", not the configured "${options.custody.kind}" (WRIT_KEY_CUSTODY)`,
+      `key ${key.kid} is held by custody "${key.custody}", not the configured "${custody.kind}" (WRIT_KEY_CUSTODY)`,
       'ERR_KEY_RING_CUSTODY_MISMATCH',
     );
   }
-  return new SigningKey(await options.custody.open(custodyReference(record)), activatedAt);
 }
 
 async function loadState(

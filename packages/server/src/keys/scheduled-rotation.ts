@@ -7,9 +7,9 @@ import { tellCustody } from './tell-custody.ts';
 
 const leaseName = 'scheduled-rotation';
 
-/** When a key signs (or will): its scheduled activation, else when it was activated. */
+/** When a key began signing, or is due to: a late activation (the service was down) counts from when it happened. */
 const startOf = (key: StoredSigningKey): number =>
-  key.activatesAt ?? key.activatedAt ?? key.createdAt;
+  key.activatedAt ?? key.activatesAt ?? key.createdAt;
 
 /** The newest key of `alg` that signs or will: what the next key is scheduled after. */
 function newestSigner(
@@ -79,6 +79,9 @@ export async function runScheduledRotation(
     .filter((key) => key.state === 'next' && (key.activatesAt ?? Number.POSITIVE_INFINITY) <= nowMs)
     .sort((a, b) => startOf(a) - startOf(b));
   for (const key of due) {
+    // A key this ring could not sign with (another custody's) is left for an operator: activating
+    // it would leave every instance unable to load the ring. The other steps go on.
+    if (key.custody !== context.keyRing.custody.kind) continue;
     const changed = await db.transaction((tx) =>
       (configured as readonly string[]).includes(key.alg)
         ? tx.signingKeys.activate(key.kid, { nowMs, retiresAtMs, replaces: 'same-algorithm' })
