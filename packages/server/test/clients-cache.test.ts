@@ -60,11 +60,12 @@ describe('the client cache, through the token endpoint', () => {
     expect(await findClient(service.context, client.id)).toBeDefined();
     // Straight to the store, as another instance's admin API would: this instance's cache
     // still holds the live record (until its TTL), which is what the flows below must forget.
-    // (The client_credentials grant re-reads the client in its transaction, so the endpoint
-    // itself already refuses it: is-client-live.ts.)
+    // (The token endpoint too: a disable through the flow also writes the `sub` entry that ends
+    // what is issued from such an entry, disable-client.ts.)
     expect(await service.context.db.clients.disable(client.id, service.clock.nowMs())).toBe(true);
     expect((await authenticate(client.id, client.secret)).ok).toBe(true);
     expect(await findClient(service.context, client.id)).toBeDefined();
+    expect((await tokenWithSecret(client.id, client.secret)).status).toBe(200);
   });
 
   it('refuses a disabled client on the very next request', async () => {

@@ -7,8 +7,9 @@ import type { StoredClient } from './stored-client.ts';
  * client's row on every request.
  *
  * - Bounded: at most `maxEntries` (LRU), whatever ids outsiders present.
- * - Short-lived: an entry is dropped `ttlMs` after it was read. That is how long a change made
- *   by another instance (or straight in the database) can take to be seen here.
+ * - Short-lived: an entry is dropped `ttlMs` after its read started (the read's snapshot can be
+ *   no older). That is how long a change made by another instance (or straight in the database)
+ *   can take to be seen here; a disable covers that (and more, `clientStalenessCoverMs`).
  * - Invalidated in-process: every flow of this module that changes a client (disable, secret
  *   rotation, JWKS replacement) calls `forget` before and after its write, so on this instance
  *   the change holds from the next request on. A read that started before an invalidation never
@@ -36,6 +37,15 @@ interface Entry {
 
 export const defaultClientCacheEntries = 1000;
 export const defaultClientCacheTtlMs = 5000;
+
+/**
+ * How long after a disable commits a token may still be issued from an entry that says the
+ * client is live (another instance's, read just before the commit): the process cache's TTL,
+ * plus 25 s for instances whose clocks disagree (a token's `iat` is the minting instance's
+ * time) and for a request delayed between its check and its token's time. Disabling revokes
+ * the client's tokens issued up to this long after it (disable-client.ts).
+ */
+export const clientStalenessCoverMs = defaultClientCacheTtlMs + 25_000;
 
 export class ClientCache {
   readonly #entries = new Map<string, Entry>();
@@ -68,10 +78,11 @@ export class ClientCache {
       return entry.stored;
     }
     const generation = this.#generation;
+    const startedMs = this.#now();
     const stored = await load();
     if (generation === this.#generation) {
       this.#entries.delete(clientId);
-      this.#entries.set(clientId, { owner, stored, expiresAtMs: this.#now() + this.#ttlMs });
+      this.#entries.set(clientId, { owner, stored, expiresAtMs: startedMs + this.#ttlMs });
       if (this.#entries.size > this.#maxEntries) {
         const oldest = this.#entries.keys().next();
         if (oldest.done !== true) this.#entries.delete(oldest.value);

@@ -4,7 +4,7 @@ import type { RequestOrigin } from '../platform/http/origin.ts';
 import type { RevocationNotifier } from '../revocation/revocation-notifier.ts';
 import { revokeClientSessions } from '../sessions/revoke-client-sessions.ts';
 import type { SessionsTransaction } from '../sessions/sessions-context.ts';
-import { forgetCachedClient } from './client-cache.ts';
+import { clientStalenessCoverMs, forgetCachedClient } from './client-cache.ts';
 import type { ClientsStores } from './clients-store.ts';
 
 /** What disabling needs: its own store and, in the same transaction, the sessions flow's. */
@@ -31,6 +31,13 @@ const operatorOrigin: RequestOrigin = { ip: '', userAgent: '' };
  * disabled client's access tokens lived until they expired at every resource server.
  * False when no live client has that id (nothing else is written then). The row stays, so its
  * id is never handed out again and the admin API can still show who it was.
+ *
+ * The client_credentials grant writes nothing and checks the client through the client cache
+ * (is-client-live.ts), so an instance whose cached entry predates this commit can still mint
+ * for a few seconds. The `sub` entry covers those tokens: it ends the client's tokens issued up
+ * to `clientStalenessCoverMs` after this transaction (a disabled client is never legitimately
+ * issued another, so the future cut-off catches nothing it should not), and is kept that much
+ * longer, so it outlives every token it ends.
  */
 export async function disableClient(
   context: DisableClientContext,
@@ -40,14 +47,20 @@ export async function disableClient(
   // The client cache forgets it before the write and again once it committed: refused on this
   // instance from the next request on (other instances: after the cache's TTL, client-cache.ts).
   forgetCachedClient(clientId);
-  const { disabled, entries } = await context.db.transaction(async (tx) => {
-    if (!(await tx.clients.disable(clientId, nowMs))) return { disabled: false, entries: [] };
-    return {
-      disabled: true,
-      ...(await revokeClientSessions(tx, { clientId, origin: operatorOrigin, nowMs })),
-    };
-  });
-  forgetCachedClient(clientId);
+  const { disabled, entries } = await context.db
+    .transaction(async (tx) => {
+      if (!(await tx.clients.disable(clientId, nowMs))) return { disabled: false, entries: [] };
+      return {
+        disabled: true,
+        ...(await revokeClientSessions(tx, {
+          clientId,
+          origin: operatorOrigin,
+          nowMs,
+          staleIssuance: { clock: context.clock, ms: clientStalenessCoverMs },
+        })),
+      };
+    })
+    .finally(() => forgetCachedClient(clientId));
   context.notifier.publish(entries);
   return disabled;
 }

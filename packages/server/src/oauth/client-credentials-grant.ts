@@ -1,4 +1,4 @@
-import { ClientNotLiveError, isClientLive } from '../clients/is-client-live.ts';
+import { ClientNotLiveError, isClientLiveCached } from '../clients/is-client-live.ts';
 import { grantedScope } from './granted-scope.ts';
 import { mintAccessToken } from './mint-access-token.ts';
 import type { OAuthContext } from './oauth-context.ts';
@@ -28,24 +28,20 @@ export function clientCredentialsGrant(context: OAuthContext): TokenGrant {
       if (!scope.ok) return { ok: false, error: 'invalid_scope', description: invalidScopeText };
       const target = requestedResource(request.params.get('resource'), client.audiences);
       if (!target.ok) return { ok: false, error: 'invalid_target', description: invalidTargetText };
-      // The time is read before the transaction is queued, on purpose: a disable queued after
-      // this unit runs after it (units run in order), and its `sub` entry ends tokens issued up
-      // to its own second, which this one's `iat` cannot be later than. Read inside the unit,
-      // after a disable that read its time earlier but queued later, `iat` could fall past it.
-      const nowMs = context.clock.nowMs();
-      const minted = await context.db.transaction(async (tx) => {
-        // Authenticated a moment ago (or from the client cache, up to 5 s old): a disable
-        // that committed since must not be outlived by a token minted after its `sub` entry.
-        if (!(await isClientLive(tx, client.clientId))) throw new ClientNotLiveError();
-        return mintAccessToken(context, tx, {
-          client,
-          subject: client.clientId,
-          scope: scope.scope,
-          audience: target.audience,
-          sessionId: undefined,
-          dpopJkt: request.dpopJkt,
-          nowMs,
-        });
+      // No unit of work, no write: the token is a self-contained JWT. The client is asked for
+      // again, through the cache, right before the token's time is read: a disable on this
+      // instance since it authenticated is refused here; one elsewhere (or a moment after this
+      // read) is covered by the `sub` entry the disable writes, which ends tokens issued up to
+      // the cache's staleness bound after it (clients/disable-client.ts).
+      if (!(await isClientLiveCached(context.db, client.clientId))) throw new ClientNotLiveError();
+      const minted = await mintAccessToken(context, context.db, {
+        client,
+        subject: client.clientId,
+        scope: scope.scope,
+        audience: target.audience,
+        sessionId: undefined,
+        dpopJkt: request.dpopJkt,
+        nowMs: context.clock.nowMs(),
       });
       return {
         ok: true,

@@ -81,7 +81,7 @@ export async function tokenRoutes(app: FastifyInstance, context: OAuthContext): 
         origin: originOf(request),
       });
     } catch (error) {
-      // Disabled between its authentication and the grant's transaction: answered as a
+      // Disabled between its authentication and the grant's check: answered as a
       // request arriving a moment later would be (clients/is-client-live.ts).
       if (!(error instanceof ClientNotLiveError)) throw error;
       return sendOAuthError(reply, 401, 'invalid_client', text.clientAuthFailed);
