@@ -130,6 +130,26 @@ describe('a caller alone', () => {
     expect(after.checkedByWorker - before.checkedByWorker).toBeLessThanOrEqual(1);
     expect(after.checkedOnMainThread - before.checkedOnMainThread).toBeGreaterThan(0);
   });
+
+  it('awaiting each verify in a loop with no I/O checks nearly all synchronously, and many in flight after a turn of the loop are batched again', async () => {
+    const verifier = createVerifier(options);
+    const token = await sign(keys[2] as SigningKey);
+    await new Promise((resolve) => setImmediate(resolve));
+    const batched = (): number => {
+      const stats = dispatchStats();
+      return stats.checkedOnMainThread + stats.checkedByWorker;
+    };
+    const before = batched();
+    // The loop never turns: every 17th check used to be batched, alone, and wait for a turn.
+    for (let call = 0; call < 2000; call++) await verifier.verify(token);
+    expect(batched() - before).toBeLessThanOrEqual(8);
+    await new Promise((resolve) => setImmediate(resolve));
+    const beforeBurst = batched();
+    expect(await outcomes((t) => verifier.verify(t), Array(80).fill(token))).toEqual(
+      Array(80).fill(true),
+    );
+    expect(batched() - beforeBurst).toBeGreaterThanOrEqual(80 - 16);
+  });
 });
 
 describe('a verify worker that dies', () => {
