@@ -1,8 +1,8 @@
 /**
  * The external signer's price: signatures per second and latency through the signer process
  * (`writ signer`, a separate process on a Unix socket, one authenticated connection) against
- * the same node:crypto signature made in this process (the libuv threadpool call the sealed
- * custody makes), for EdDSA and ES256, 1 and 32 signatures in flight.
+ * the same node:crypto signature made in this process (keys/node-signing.ts, the threadpool
+ * call the sealed custody makes), for EdDSA and ES256, 1 and 32 signatures in flight.
  *
  * Rounds are interleaved (every case once per round, in turn) so a noisy neighbour hits both
  * sides alike; each round's ratio is taken within the round, and the medians are reported.
@@ -108,6 +108,7 @@ for (const alg of algorithms) {
   const local = await generateKeyPair(alg, { extractable: true });
   const localSign: SignBytes = await openPrivateKey(
     alg,
+    key.kid,
     (await exportJWK(local.privateKey)) as JWK,
   );
   for (const inFlight of concurrencies) {

@@ -144,7 +144,7 @@ export class SignerKeyStore {
           'WRIT_SIGNER_MASTER_KEY does not open the stored keys (changed, or the store copied from elsewhere?)',
         );
       }
-      store.#opened.set(key.handle, await openPrivateKey(key.alg, privateJwk));
+      store.#opened.set(key.handle, await openPrivateKey(key.alg, key.kid, privateJwk));
     }
     return store;
   }
@@ -157,7 +157,7 @@ export class SignerKeyStore {
   async create(alg: SigningAlgorithm): Promise<SignerKeySummary & { readonly publicJwk: JWK }> {
     const generated = await generateKey(alg);
     const handle = randomBytes(16).toString('base64url');
-    const sign = await openPrivateKey(alg, generated.privateJwk);
+    const sign = await openPrivateKey(alg, generated.kid, generated.privateJwk);
     const nowMs = this.#nowMs();
     const key: StoredKey = {
       handle,
