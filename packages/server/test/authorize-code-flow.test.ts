@@ -20,6 +20,7 @@ import {
   signInFormOf,
   signInThroughPage,
 } from './support/authorize-flow.ts';
+import { basic, postForm } from './support/oauth.ts';
 
 const email = 'ada@example.com';
 const password = 'correct horse battery staple';
@@ -341,19 +342,14 @@ describe('redeeming a code', () => {
     // The first redemption's refresh token died with its session.
     const refreshed = await exchangeCode(service, client, {});
     expect(refreshed.status).toBe(400);
-    const refresh = await fetch(`${service.url}/oauth/token`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
-      },
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        refresh_token: String(first.body.refresh_token),
-      }),
-    });
+    const refresh = await postForm(
+      service.url,
+      '/oauth/token',
+      { grant_type: 'refresh_token', refresh_token: String(first.body.refresh_token) },
+      { authorization: basic(client.clientId, client.clientSecret ?? '') },
+    );
     expect(refresh.status).toBe(400);
-    expect(((await refresh.json()) as { error: string }).error).toBe('invalid_grant');
+    expect(refresh.body.error).toBe('invalid_grant');
     // And its access token is in the revocation log (sid).
     const db = new DatabaseSync(join(service.dataDir, 'writ.db'), { readOnly: true });
     try {

@@ -3,12 +3,9 @@ import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import {
-  browse,
-  CookieJar,
-  postSignIn,
   type RegisteredClient,
   registerClient,
-  signInFormOf,
+  signInForRedirect,
 } from './support/authorize-flow.ts';
 
 /**
@@ -37,16 +34,8 @@ beforeAll(async () => {
 });
 afterAll(() => service.destroy());
 
-async function signInAt(authorizationUrl: URL): Promise<URL> {
-  const jar = new CookieJar();
-  const page = await browse(authorizationUrl.href, jar);
-  expect(page.status).toBe(200);
-  const posted = await postSignIn(service, jar, signInFormOf(await page.text()), {
-    email,
-    password,
-  });
-  expect(posted.status).toBe(303);
-  return new URL(posted.headers.get('location') ?? '');
+function signInAt(authorizationUrl: URL): Promise<URL> {
+  return signInForRedirect(service, authorizationUrl, { email, password });
 }
 
 describe('oauth4webapi 3 with a public client', () => {

@@ -2,13 +2,9 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import {
-  browse,
-  CookieJar,
-  postSignIn,
   type RegisteredClient,
-  redirectParams,
   registerClient,
-  signInFormOf,
+  signInForRedirect,
 } from './support/authorize-flow.ts';
 
 /**
@@ -63,17 +59,8 @@ async function failureOf(promise: Promise<unknown>): Promise<string> {
 }
 
 /** Drives the page as a browser and returns the URL the client's callback is called with. */
-async function signInAt(authorizationUrl: URL): Promise<URL> {
-  const jar = new CookieJar();
-  const page = await browse(authorizationUrl.href, jar);
-  expect(page.status).toBe(200);
-  const posted = await postSignIn(service, jar, signInFormOf(await page.text()), {
-    email,
-    password,
-  });
-  expect(posted.status).toBe(303);
-  redirectParams(posted);
-  return new URL(posted.headers.get('location') ?? '');
+function signInAt(authorizationUrl: URL): Promise<URL> {
+  return signInForRedirect(service, authorizationUrl, { email, password });
 }
 
 describe('openid-client 6 against Writ', () => {

@@ -13,6 +13,7 @@ import {
   registerClient,
   signInFormOf,
 } from './support/authorize-flow.ts';
+import { basic, postForm } from './support/oauth.ts';
 
 const email = 'lin@example.com';
 const password = 'correct horse battery staple';
@@ -30,27 +31,18 @@ beforeAll(async () => {
 });
 afterAll(() => service.destroy());
 
-function basic(target: RegisteredClient): string {
-  return `Basic ${Buffer.from(`${target.clientId}:${target.clientSecret}`).toString('base64')}`;
-}
+const basicOf = (target: RegisteredClient) => basic(target.clientId, target.clientSecret ?? '');
 
-async function push(
+function push(
   params: Record<string, string> | URLSearchParams,
-  authorization: string | null = basic(client),
+  authorization: string | null = basicOf(client),
 ) {
-  const response = await fetch(`${service.url}/oauth/par`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      ...(authorization === null ? {} : { authorization }),
-    },
-    body: new URLSearchParams(params),
-  });
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: (await response.json()) as Record<string, unknown>,
-  };
+  return postForm(
+    service.url,
+    '/oauth/par',
+    new URLSearchParams(params).toString(),
+    authorization === null ? {} : { authorization },
+  );
 }
 
 /** Pushes the standard request of `client` and returns its request_uri and verifier. */

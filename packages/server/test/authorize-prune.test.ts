@@ -13,6 +13,7 @@ import {
   registerClient,
   signInThroughPage,
 } from './support/authorize-flow.ts';
+import { basic, postForm } from './support/oauth.ts';
 
 const email = 'ruth@example.com';
 const password = 'correct horse battery staple';
@@ -37,14 +38,12 @@ function count(table: string): number {
 }
 
 async function pushOne(): Promise<void> {
-  const response = await fetch(`${service.url}/oauth/par`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
-    },
-    body: new URLSearchParams(codeRequest(client, pkcePair().challenge)),
-  });
+  const response = await postForm(
+    service.url,
+    '/oauth/par',
+    codeRequest(client, pkcePair().challenge),
+    { authorization: basic(client.clientId, client.clientSecret ?? '') },
+  );
   expect(response.status).toBe(201);
 }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import { authenticateClient } from '../src/clients/authenticate-client.ts';
+import { type FormResponse, postForm } from './support/oauth.ts';
 
 const assertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -56,26 +57,18 @@ beforeAll(async () => {
 });
 afterAll(() => service.destroy());
 
-interface TokenAnswer {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly body: Record<string, unknown>;
-}
+type TokenAnswer = FormResponse;
 
-async function token(
+function token(
   params: Record<string, string>,
   headers: Record<string, string> = {},
 ): Promise<TokenAnswer> {
-  const response = await fetch(`${service.url}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: new URLSearchParams({ grant_type: 'client_credentials', ...params }).toString(),
-  });
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: (await response.json()) as Record<string, unknown>,
-  };
+  return postForm(
+    service.url,
+    '/oauth/token',
+    { grant_type: 'client_credentials', ...params },
+    headers,
+  );
 }
 
 /** RFC 6749 §2.3.1: each half form-urlencoded, then joined and base64-encoded. */

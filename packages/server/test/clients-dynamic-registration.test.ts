@@ -5,6 +5,7 @@ import { startTestService, type TestService } from '../../../test/support/test-s
 import { findUsableRegistrationToken } from '../src/clients/find-usable-registration-token.ts';
 import { registerClient } from '../src/clients/register-client.ts';
 import { ConfigError, loadConfig } from '../src/platform/config/load-config.ts';
+import { postForm } from './support/oauth.ts';
 
 const app = {
   client_name: 'Partner app',
@@ -241,14 +242,10 @@ describe('POST /oauth/register when dynamic registration is on', () => {
       scope: 'jobs:run',
     });
     expect(answer.status).toBe(201);
-    const issued = await fetch(`${service.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: String(answer.body.client_id),
-        client_secret: String(answer.body.client_secret),
-      }).toString(),
+    const issued = await postForm(service.url, '/oauth/token', {
+      grant_type: 'client_credentials',
+      client_id: String(answer.body.client_id),
+      client_secret: String(answer.body.client_secret),
     });
     expect(issued.status).toBe(200);
   });

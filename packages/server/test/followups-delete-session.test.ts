@@ -4,17 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, signInBody } from '../../../test/support/api-client.ts';
 import { type LoopbackListener, listenOnLoopback } from '../../../test/support/loopback.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
-import {
-  authorizeUrl,
-  CookieJar,
-  codeRequest,
-  exchangeCode,
-  pkcePair,
-  type RegisteredClient,
-  registerClient,
-  signInThroughPage,
-} from './support/authorize-flow.ts';
+import { codeFlowTokens, type RegisteredClient, registerClient } from './support/authorize-flow.ts';
 import { basic, postForm } from './support/oauth.ts';
+import { waitFor } from './support/wait.ts';
 
 const email = 'ada@example.com';
 const password = 'correct horse battery staple';
@@ -33,16 +25,6 @@ function backchannel(request: IncomingMessage, response: ServerResponse): void {
     }
     response.writeHead(200, { 'cache-control': 'no-store' }).end();
   });
-}
-
-async function until<T>(probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 let service: TestService;
@@ -67,22 +49,16 @@ afterAll(async () => {
 
 /** Signs in through the authorization endpoint's page: the browser session and the client's tokens. */
 async function signInThroughClient() {
-  const { verifier, challenge } = pkcePair();
-  const params = codeRequest(client, challenge, { scope: 'openid api' });
-  const result = await signInThroughPage(service, new CookieJar(), authorizeUrl(service, params), {
-    email,
-    password,
-  });
-  const token = await exchangeCode(service, client, {
-    code: result.get('code') ?? '',
-    code_verifier: verifier,
-    redirect_uri: client.redirectUri,
-  });
-  expect(token.status).toBe(200);
+  const tokens = await codeFlowTokens(
+    service,
+    client,
+    { email, password },
+    { query: { scope: 'openid api' } },
+  );
   return {
     // The ID token's sid is the browser (SSO) session's id.
-    browserSessionId: String(decodeJwt(String(token.body.id_token)).sid),
-    refreshToken: String(token.body.refresh_token),
+    browserSessionId: String(decodeJwt(tokens.idToken).sid),
+    refreshToken: tokens.refreshToken,
   };
 }
 
@@ -114,7 +90,7 @@ describe('DELETE /auth/sessions/:id', () => {
     expect(refreshed.body.error).toBe('invalid_grant');
 
     // And the relying party got a logout token for that browser session.
-    const logoutToken = await until(() => logoutTokens[seen]);
+    const logoutToken = await waitFor(() => logoutTokens[seen]);
     const jwks = await call(service.url, 'GET', '/.well-known/jwks.json');
     const { payload } = await jwtVerify(logoutToken, createLocalJWKSet(jwks.body as { keys: [] }), {
       issuer: service.url,

@@ -3,16 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, signInBody } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import {
-  authorizeUrl,
-  browse,
   CookieJar,
-  codeRequest,
-  exchangeCode,
-  pkcePair,
+  codeFlowTokens,
   type RegisteredClient,
-  redirectParams,
   registerClient,
-  signInThroughPage,
 } from './support/authorize-flow.ts';
 import { basic, postForm } from './support/oauth.ts';
 
@@ -33,24 +27,13 @@ afterAll(() => service.destroy());
 
 /** The code flow for `client` in `jar` (signing in on the page unless the browser already is). */
 async function tokensFor(client: RegisteredClient, jar: CookieJar) {
-  const { verifier, challenge } = pkcePair();
-  const params = codeRequest(client, challenge, { scope: 'openid api' });
-  const result =
-    jar.get('__Host-writ-sso') === undefined
-      ? await signInThroughPage(service, jar, authorizeUrl(service, params), { email, password })
-      : redirectParams(await browse(authorizeUrl(service, params), jar));
-  const token = await exchangeCode(service, client, {
-    code: result.get('code') ?? '',
-    code_verifier: verifier,
-    redirect_uri: client.redirectUri,
-  });
-  expect(token.status).toBe(200);
-  const accessToken = String(token.body.access_token);
-  return {
-    accessToken,
-    sid: String(decodeJwt(accessToken).sid),
-    refreshToken: String(token.body.refresh_token),
-  };
+  const tokens = await codeFlowTokens(
+    service,
+    client,
+    { email, password },
+    { jar, query: { scope: 'openid api' } },
+  );
+  return { ...tokens, sid: String(decodeJwt(tokens.accessToken).sid) };
 }
 
 const refresh = (client: RegisteredClient, refreshToken: string) =>

@@ -2,16 +2,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, signInBody } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
-import {
-  authorizeUrl,
-  CookieJar,
-  codeRequest,
-  exchangeCode,
-  pkcePair,
-  type RegisteredClient,
-  registerClient,
-  signInThroughPage,
-} from './support/authorize-flow.ts';
+import { codeFlowTokens, type RegisteredClient, registerClient } from './support/authorize-flow.ts';
 import { basic, postForm } from './support/oauth.ts';
 
 const email = 'ada@example.com';
@@ -33,22 +24,12 @@ afterAll(() => service.destroy());
 
 /** An OAuth access token for the service's own audience, through the code flow. */
 async function oauthTokens() {
-  const { verifier, challenge } = pkcePair();
-  const params = codeRequest(client, challenge, { scope: 'openid api offline_access' });
-  const result = await signInThroughPage(service, new CookieJar(), authorizeUrl(service, params), {
-    email,
-    password,
-  });
-  const token = await exchangeCode(service, client, {
-    code: result.get('code') ?? '',
-    code_verifier: verifier,
-    redirect_uri: client.redirectUri,
-  });
-  expect(token.status).toBe(200);
-  return {
-    accessToken: String(token.body.access_token),
-    refreshToken: String(token.body.refresh_token),
-  };
+  return codeFlowTokens(
+    service,
+    client,
+    { email, password },
+    { query: { scope: 'openid api offline_access' } },
+  );
 }
 
 describe('the first-party guard of /auth/*', () => {

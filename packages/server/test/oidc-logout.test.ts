@@ -13,15 +13,15 @@ import {
   authorizeUrl,
   browse,
   CookieJar,
+  codeFlowTokens,
   codeRequest,
-  exchangeCode,
   pkcePair,
   type RegisteredClient,
-  redirectParams,
   registerClient,
   signInThroughPage,
 } from './support/authorize-flow.ts';
 import { basic, postForm } from './support/oauth.ts';
+import { waitFor } from './support/wait.ts';
 
 const email = 'ada@example.com';
 const password = 'correct horse battery staple';
@@ -98,27 +98,14 @@ afterEach(() => {
 
 /** Signs in through the page with `jar` and exchanges the code: the client's tokens. */
 async function signInAt(target: RegisteredClient, jar = new CookieJar()) {
-  const { verifier, challenge } = pkcePair();
-  const params = codeRequest(target, challenge, { scope: 'openid api' });
   // A browser already signed in is answered with the code at once (single sign-on).
-  const result =
-    jar.get('__Host-writ-sso') === undefined
-      ? await signInThroughPage(service, jar, authorizeUrl(service, params), { email, password })
-      : redirectParams(await browse(authorizeUrl(service, params), jar));
-  const token = await exchangeCode(service, target, {
-    code: result.get('code') ?? '',
-    code_verifier: verifier,
-    redirect_uri: target.redirectUri,
-  });
-  expect(token.status).toBe(200);
-  const idToken = String(token.body.id_token);
-  return {
-    jar,
-    idToken,
-    sid: String(decodeJwt(idToken).sid),
-    accessToken: String(token.body.access_token),
-    refreshToken: String(token.body.refresh_token),
-  };
+  const tokens = await codeFlowTokens(
+    service,
+    target,
+    { email, password },
+    { jar, query: { scope: 'openid api' } },
+  );
+  return { ...tokens, sid: String(decodeJwt(tokens.idToken).sid) };
 }
 
 /** Whether the browser's sign-in still answers an authorization request without the page. */
@@ -136,19 +123,9 @@ const refreshAt = (target: RegisteredClient, refreshToken: string) =>
     { authorization: basic(target.clientId, target.clientSecret ?? '') },
   );
 
-async function until<T>(probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** The next back-channel delivery after `seen` deliveries. */
 function nextDelivery(seen: number): Promise<Delivery> {
-  return until(() => rp.deliveries.slice(seen).find((d) => d.path === '/backchannel'));
+  return waitFor(() => rp.deliveries.slice(seen).find((d) => d.path === '/backchannel'));
 }
 
 /** Verifies a logout token as a relying party would, with jose against the service's JWKS. */
@@ -452,7 +429,7 @@ describe('Back-Channel Logout 1.0', () => {
     const payload = await verifiedLogoutToken(second);
     expect(payload.sid).toBe(signedIn.sid);
     // Delivered: the entry left the outbox.
-    await until(() => undefined, 300).catch(() => undefined);
+    await waitFor(() => undefined, 300).catch(() => undefined);
     expect(pendingFor(signedIn.sid)).toBe(0);
   });
 
@@ -465,10 +442,10 @@ describe('Back-Channel Logout 1.0', () => {
       signedIn.jar,
     );
     const attempts = () => rp.deliveries.slice(seen).filter((d) => d.path === '/backchannel');
-    await until(() => (attempts().length === 1 ? true : undefined));
+    await waitFor(() => (attempts().length === 1 ? true : undefined));
     for (let attempt = 2; attempt <= 6; attempt++) {
       service.clock.advance(20 * 60_000);
-      await until(() => (attempts().length >= attempt ? true : undefined));
+      await waitFor(() => (attempts().length >= attempt ? true : undefined));
     }
     service.clock.advance(20 * 60_000);
     await new Promise((resolve) => setTimeout(resolve, 2500));
@@ -526,7 +503,7 @@ describe('Back-Channel Logout 1.0', () => {
       `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
       jar,
     );
-    await until(() => rp.deliveries.slice(seen).find((d) => d.path === '/moved'));
+    await waitFor(() => rp.deliveries.slice(seen).find((d) => d.path === '/moved'));
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const paths = rp.deliveries.slice(seen).map((d) => d.path);
     expect(paths).toEqual(['/moved']);
@@ -558,7 +535,7 @@ describe('when the service cannot sign', () => {
         `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
         signedIn.jar,
       );
-      const row = await until(() => {
+      const row = await waitFor(() => {
         const file = new DatabaseSync(join(service.dataDir, 'writ.db'), { readOnly: true });
         try {
           const found = file
@@ -585,15 +562,13 @@ describe('what ends with the browser session', () => {
   it('ends the client sessions opened through it, except those granted offline_access (told all the same)', async () => {
     const jar = new CookieJar();
     const online = await signInAt(client, jar);
-    const { verifier, challenge } = pkcePair();
-    const params = codeRequest(client, challenge, { scope: 'openid offline_access api' });
-    const code = redirectParams(await browse(authorizeUrl(service, params), jar)).get('code');
-    const offline = await exchangeCode(service, client, {
-      code: code ?? '',
-      code_verifier: verifier,
-      redirect_uri: client.redirectUri,
-    });
-    expect(offline.status).toBe(200);
+    // Signed in already: the second authorization is answered by single sign-on.
+    const offline = await codeFlowTokens(
+      service,
+      client,
+      { email, password },
+      { jar, query: { scope: 'openid offline_access api' } },
+    );
     const seen = rp.deliveries.length;
     await browse(
       `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: online.idToken })}`,
@@ -641,19 +616,12 @@ describe('the back-channel outbox across a restart', () => {
         redirect_uris: [`${server.origin}/callback`],
         backchannel_logout_uri: `${server.origin}/backchannel`,
       });
-      const { verifier, challenge } = pkcePair();
-      const jar = new CookieJar();
-      const params = codeRequest(registered, challenge, { scope: 'openid' });
-      const result = await signInThroughPage(own, jar, authorizeUrl(own, params), {
-        email,
-        password,
-      });
-      const token = await exchangeCode(own, registered, {
-        code: result.get('code') ?? '',
-        code_verifier: verifier,
-        redirect_uri: registered.redirectUri,
-      });
-      const idToken = String(token.body.id_token);
+      const { jar, idToken } = await codeFlowTokens(
+        own,
+        registered,
+        { email, password },
+        { query: { scope: 'openid' } },
+      );
       // The relying party is down: the attempt fails and the entry waits in the outbox.
       await server.stop();
       const out = await browse(
@@ -670,7 +638,7 @@ describe('the back-channel outbox across a restart', () => {
       const clock = { nowMs: () => Date.now() + 20 * 60_000 };
       const again = await startService(config, { logger: false, clock });
       try {
-        const delivery = await until(() =>
+        const delivery = await waitFor(() =>
           listener.deliveries.find((d) => d.path === '/backchannel'),
         );
         const form = new URLSearchParams(delivery.body);

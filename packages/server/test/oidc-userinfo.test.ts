@@ -3,16 +3,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT }
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
-import {
-  authorizeUrl,
-  CookieJar,
-  codeRequest,
-  exchangeCode,
-  pkcePair,
-  type RegisteredClient,
-  registerClient,
-  signInThroughPage,
-} from './support/authorize-flow.ts';
+import { codeFlowTokens, type RegisteredClient, registerClient } from './support/authorize-flow.ts';
 import { addClient, basic, openClientSession, postForm } from './support/oauth.ts';
 
 const email = 'grace@example.com';
@@ -37,26 +28,17 @@ beforeAll(async () => {
 });
 afterAll(() => service.destroy());
 
-/** The code flow through the sign-in page; the token endpoint's answer. */
-async function codeFlowTokens(overrides: Record<string, string> = {}) {
-  const { verifier, challenge } = pkcePair();
-  const params = codeRequest(client, challenge, overrides);
-  const result = await signInThroughPage(service, new CookieJar(), authorizeUrl(service, params), {
-    email,
-    password,
-  });
-  const token = await exchangeCode(service, client, {
-    code: result.get('code') ?? '',
-    code_verifier: verifier,
-    redirect_uri: client.redirectUri,
-    ...(overrides.resource === undefined ? {} : { resource: overrides.resource }),
-  });
-  expect(token.status).toBe(200);
-  return {
-    accessToken: String(token.body.access_token),
-    refreshToken: String(token.body.refresh_token),
-    idToken: String(token.body.id_token),
-  };
+/** The code flow through the sign-in page (`resource` is sent with the redemption too). */
+function tokensFor(query: Record<string, string> = {}) {
+  return codeFlowTokens(
+    service,
+    client,
+    { email, password },
+    {
+      query,
+      ...(query.resource === undefined ? {} : { redemption: { resource: query.resource } }),
+    },
+  );
 }
 
 async function userinfo(
@@ -81,7 +63,7 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe('GET and POST /oauth/userinfo', () => {
   it('answers sub alone for scope openid, with no-store', async () => {
-    const { accessToken } = await codeFlowTokens({ scope: 'openid api' });
+    const { accessToken } = await tokensFor({ scope: 'openid api' });
     const answer = await userinfo(bearer(accessToken));
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ sub: userId });
@@ -90,14 +72,14 @@ describe('GET and POST /oauth/userinfo', () => {
   });
 
   it('adds email and email_verified (false: Writ verifies no address) for scope email', async () => {
-    const { accessToken } = await codeFlowTokens({ scope: 'openid email' });
+    const { accessToken } = await tokensFor({ scope: 'openid email' });
     const answer = await userinfo(bearer(accessToken));
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ sub: userId, email, email_verified: false });
   });
 
   it('answers POST (a form body is ignored) as GET', async () => {
-    const { accessToken } = await codeFlowTokens({ scope: 'openid email' });
+    const { accessToken } = await tokensFor({ scope: 'openid email' });
     const answer = await userinfo(
       { ...bearer(accessToken), 'content-type': 'application/x-www-form-urlencoded' },
       { method: 'POST', body: 'foo=bar' },
@@ -107,7 +89,7 @@ describe('GET and POST /oauth/userinfo', () => {
   });
 
   it("accepts a token for another of its client's audiences (RFC 8707 resource)", async () => {
-    const { accessToken } = await codeFlowTokens({ scope: 'openid', resource: otherAudience });
+    const { accessToken } = await tokensFor({ scope: 'openid', resource: otherAudience });
     const [, payload = ''] = accessToken.split('.');
     expect(JSON.parse(Buffer.from(payload, 'base64url').toString()).aud).toBe(otherAudience);
     const answer = await userinfo(bearer(accessToken));
@@ -116,7 +98,7 @@ describe('GET and POST /oauth/userinfo', () => {
   });
 
   it('refuses a token without scope openid with 403 insufficient_scope', async () => {
-    const { accessToken } = await codeFlowTokens({ scope: 'api' });
+    const { accessToken } = await tokensFor({ scope: 'api' });
     const answer = await userinfo(bearer(accessToken));
     expect(answer.status).toBe(403);
     expect(answer.body).toMatchObject({ error: 'insufficient_scope' });
@@ -126,7 +108,7 @@ describe('GET and POST /oauth/userinfo', () => {
   });
 
   it('refuses an ID token presented as an access token', async () => {
-    const { idToken } = await codeFlowTokens({ scope: 'openid' });
+    const { idToken } = await tokensFor({ scope: 'openid' });
     const answer = await userinfo(bearer(idToken));
     expect(answer.status).toBe(401);
     expect(answer.body).toEqual({ error: 'invalid_token' });
@@ -137,14 +119,14 @@ describe('GET and POST /oauth/userinfo', () => {
     const none = await userinfo({});
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer(,|$)/);
-    const { accessToken } = await codeFlowTokens({ scope: 'openid' });
+    const { accessToken } = await tokensFor({ scope: 'openid' });
     const inUrl = await userinfo({}, { url: `${userinfoUrl}?access_token=${accessToken}` });
     expect(inUrl.status).toBe(400);
     expect(inUrl.body).toEqual({ error: 'invalid_request' });
   });
 
   it('refuses the tokens of a session revoked by RFC 7009, byte for byte like a forged one', async () => {
-    const { accessToken, refreshToken } = await codeFlowTokens({ scope: 'openid email' });
+    const { accessToken, refreshToken } = await tokensFor({ scope: 'openid email' });
     expect((await userinfo(bearer(accessToken))).status).toBe(200);
     const revoked = await postForm(
       service.url,
@@ -166,7 +148,7 @@ describe('GET and POST /oauth/userinfo', () => {
   });
 
   it('refuses an access token revoked by its jti (RFC 7009) while its session lives', async () => {
-    const { accessToken } = await codeFlowTokens({ scope: 'openid' });
+    const { accessToken } = await tokensFor({ scope: 'openid' });
     const revoked = await postForm(
       service.url,
       '/oauth/revoke',
@@ -208,23 +190,12 @@ function proof(key: ProofKey, accessToken: string, htm = 'GET', htu = userinfoUr
 describe('a disabled client', () => {
   it("gets no answer for its users' tokens once disabled", async () => {
     const doomed = await registerClient(service, adminKey, { scope: 'openid email' });
-    const { verifier, challenge } = pkcePair();
-    const params = codeRequest(doomed, challenge, { scope: 'openid' });
-    const result = await signInThroughPage(
+    const { accessToken } = await codeFlowTokens(
       service,
-      new CookieJar(),
-      authorizeUrl(service, params),
-      {
-        email,
-        password,
-      },
+      doomed,
+      { email, password },
+      { query: { scope: 'openid' } },
     );
-    const token = await exchangeCode(service, doomed, {
-      code: result.get('code') ?? '',
-      code_verifier: verifier,
-      redirect_uri: doomed.redirectUri,
-    });
-    const accessToken = String(token.body.access_token);
     expect((await userinfo(bearer(accessToken))).status).toBe(200);
     const disabled = await fetch(`${service.url}/admin/clients/${doomed.clientId}`, {
       method: 'DELETE',
@@ -288,7 +259,7 @@ describe('userinfo with a client library nobody here wrote', () => {
       { execute: [oidc.allowInsecureRequests] },
     );
     expect(config.serverMetadata().userinfo_endpoint).toBe(userinfoUrl);
-    const { accessToken } = await codeFlowTokens({ scope: 'openid email' });
+    const { accessToken } = await tokensFor({ scope: 'openid email' });
     const claims = await oidc.fetchUserInfo(config, accessToken, userId);
     expect(claims).toEqual({ sub: userId, email, email_verified: false });
     // openid-client refuses an answer about another subject than the one it expects.

@@ -201,3 +201,80 @@ export async function signInThroughPage(
   if (posted.status !== 303) throw new Error(`expected a redirect, got ${posted.status}`);
   return redirectParams(posted);
 }
+
+/** The single sign-on cookie (authorize/browser-session.ts): a jar holding it is signed in. */
+const browserSessionCookie = '__Host-writ-sso';
+
+export interface CodeFlowTokens {
+  /** The browser that ran the flow, signed in afterwards. */
+  readonly jar: CookieJar;
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  readonly idToken: string;
+  /** The token endpoint's whole answer. */
+  readonly body: Record<string, unknown>;
+}
+
+export interface CodeFlowOptions {
+  /** The browser to run in (default a new one). One already signed in gets the code at once. */
+  readonly jar?: CookieJar;
+  /** Overrides of the authorization request (`codeRequest`'s query). */
+  readonly query?: Record<string, string>;
+  /** Extra parameters of the code's redemption at the token endpoint (`resource`, …). */
+  readonly redemption?: Record<string, string>;
+}
+
+/**
+ * The authorization code flow as a browser and its client run it: the sign-in page (or, for a
+ * browser already signed in, single sign-on straight to the code), then the code redeemed with
+ * its PKCE verifier. Throws unless the token endpoint answers 200.
+ */
+export async function codeFlowTokens(
+  service: TestService,
+  client: RegisteredClient,
+  credentials: { readonly email: string; readonly password: string },
+  options: CodeFlowOptions = {},
+): Promise<CodeFlowTokens> {
+  const jar = options.jar ?? new CookieJar();
+  const { verifier, challenge } = pkcePair();
+  const url = authorizeUrl(service, codeRequest(client, challenge, options.query));
+  const result =
+    jar.get(browserSessionCookie) === undefined
+      ? await signInThroughPage(service, jar, url, credentials)
+      : redirectParams(await browse(url, jar));
+  const token = await exchangeCode(service, client, {
+    code: result.get('code') ?? '',
+    code_verifier: verifier,
+    redirect_uri: client.redirectUri,
+    ...options.redemption,
+  });
+  if (token.status !== 200) {
+    throw new Error(`code redemption failed: ${token.status} ${JSON.stringify(token.body)}`);
+  }
+  return {
+    jar,
+    accessToken: String(token.body.access_token),
+    refreshToken: String(token.body.refresh_token),
+    idToken: String(token.body.id_token),
+    body: token.body,
+  };
+}
+
+/**
+ * Signs in on the page an authorization URL shows (a new browser), as a person would; the
+ * redirect back to the client, for a client library to complete.
+ */
+export async function signInForRedirect(
+  service: TestService,
+  authorizationUrl: URL,
+  credentials: { readonly email: string; readonly password: string },
+): Promise<URL> {
+  const jar = new CookieJar();
+  const page = await browse(authorizationUrl.href, jar);
+  if (page.status !== 200) throw new Error(`expected the sign-in page, got ${page.status}`);
+  const posted = await postSignIn(service, jar, signInFormOf(await page.text()), credentials);
+  if (posted.status !== 303) throw new Error(`expected a redirect, got ${posted.status}`);
+  const location = posted.headers.get('location');
+  if (location === null) throw new Error('the redirect has no location');
+  return new URL(location);
+}
