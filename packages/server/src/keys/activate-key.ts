@@ -1,8 +1,8 @@
+import { announceKeyChanges } from './announce-key-changes.ts';
 import { KeyActivationError } from './errors.ts';
 import { refuseUnopenable } from './key-ring.ts';
 import type { KeysContext } from './keys-context.ts';
 import { rotationTimes } from './rotation-schedule.ts';
-import { tellCustody } from './tell-custody.ts';
 
 /**
  * Makes a published `next` key the one that signs, now, whatever its scheduled time; every key
@@ -22,9 +22,8 @@ export async function activateKey(context: KeysContext, kid: string): Promise<vo
   );
   if (!activated) throw new KeyActivationError('only a published next key can be activated');
   const after = await context.db.signingKeys.list(['active', 'retiring']);
-  await tellCustody(
+  await announceKeyChanges(
     context,
     after.filter((key) => key.kid === kid || before.some((old) => old.kid === key.kid)),
   );
-  await context.keyRing.reload(context.db);
 }

@@ -1,11 +1,11 @@
 import type { RevocationEntry } from '@writ/core';
 import { nowSec } from '../platform/clock.ts';
 import { appendRevocations } from '../revocation/append-revocations.ts';
+import { announceKeyChanges } from './announce-key-changes.ts';
 import { custodyKeyRecord } from './custody-key-record.ts';
 import { KeyRotationError } from './errors.ts';
 import type { CustodyKey, SigningAlgorithm } from './key-custody.ts';
 import type { KeysContext } from './keys-context.ts';
-import { tellCustody } from './tell-custody.ts';
 
 /**
  * A leaked key: the compromised key (`kid`, or by default every active key) is withdrawn at
@@ -39,29 +39,33 @@ export async function rotateKeysNow(
   ] as SigningAlgorithm[];
   const fresh: CustodyKey[] = await Promise.all(replaced.map((alg) => custody.create(alg)));
   const nowMs = context.clock.nowMs();
-  const { withdrawnKids, entries } = await context.db.transaction(async (tx) => {
-    const withdrawn: string[] = [];
-    for (const key of compromised) {
-      if (await tx.signingKeys.retire(key.kid, ['next', 'active', 'retiring'], nowMs))
-        withdrawn.push(key.kid);
-    }
-    for (const key of fresh)
-      await tx.signingKeys.insert(custodyKeyRecord(key, custody.kind, { nowMs }));
-    const appended: RevocationEntry[] = await appendRevocations(
-      tx,
-      withdrawn.map((kid) => ({ type: 'kid', value: kid })),
-      'key_compromised',
-      nowSec(context.clock),
-    );
-    return { withdrawnKids: withdrawn, entries: appended };
-  });
+  const { withdrawnKids, entries } = await context.db
+    .transaction(async (tx) => {
+      const withdrawn: string[] = [];
+      for (const key of compromised) {
+        if (await tx.signingKeys.retire(key.kid, ['next', 'active', 'retiring'], nowMs))
+          withdrawn.push(key.kid);
+      }
+      for (const key of fresh)
+        await tx.signingKeys.insert(custodyKeyRecord(key, custody.kind, { nowMs }));
+      const appended: RevocationEntry[] = await appendRevocations(
+        tx,
+        withdrawn.map((kid) => ({ type: 'kid', value: kid })),
+        'key_compromised',
+        nowSec(context.clock),
+      );
+      return { withdrawnKids: withdrawn, entries: appended };
+    })
+    .catch(async (error: unknown) => {
+      // Nothing was stored: the fresh keys are discarded by their custody.
+      await Promise.all(fresh.map((key) => custody.stateChanged(key, 'retired')));
+      throw error;
+    });
   context.notifier.publish(entries);
-  await context.keyRing.reload(context.db);
-  const changed = await context.db.signingKeys.listAll();
   const freshKids = new Set(fresh.map((key) => key.kid));
-  await tellCustody(
-    context,
-    changed.filter((key) => freshKids.has(key.kid) || withdrawnKids.includes(key.kid)),
+  const changed = (await context.db.signingKeys.listAll()).filter(
+    (key) => freshKids.has(key.kid) || withdrawnKids.includes(key.kid),
   );
+  await announceKeyChanges(context, changed);
   return { activeKids: context.keyRing.activeKids(), withdrawnKids };
 }

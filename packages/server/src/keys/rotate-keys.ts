@@ -1,9 +1,9 @@
+import { announceKeyChanges } from './announce-key-changes.ts';
 import { custodyKeyRecord } from './custody-key-record.ts';
 import { KeyRotationError } from './errors.ts';
 import type { SigningAlgorithm } from './key-custody.ts';
 import type { KeysContext } from './keys-context.ts';
 import { rotationTimes } from './rotation-schedule.ts';
-import { tellCustody } from './tell-custody.ts';
 
 /**
  * A scheduled-style rotation started now: a fresh `next` key for `algorithm` (default: the lead
@@ -33,11 +33,9 @@ export async function rotateKeys(
     await tx.signingKeys.insert(custodyKeyRecord(key, custody.kind, { nowMs, activatesAt }));
     return waiting.map((next) => next.kid);
   });
-  await custody.stateChanged(key, 'next');
-  const retired = (await context.db.signingKeys.list(['retired'])).filter((stored) =>
-    withdrawn.includes(stored.kid),
+  const changed = (await context.db.signingKeys.listAll()).filter(
+    (stored) => stored.kid === key.kid || withdrawn.includes(stored.kid),
   );
-  await tellCustody(context, retired);
-  await context.keyRing.reload(context.db);
+  await announceKeyChanges(context, changed);
   return { nextKid: key.kid, activatesAt };
 }

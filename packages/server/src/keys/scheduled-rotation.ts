@@ -1,9 +1,9 @@
+import { announceKeyChanges } from './announce-key-changes.ts';
 import { custodyKeyRecord } from './custody-key-record.ts';
 import type { SigningAlgorithm } from './key-custody.ts';
 import type { KeysContext } from './keys-context.ts';
 import { type RotationTimes, rotationTimes } from './rotation-schedule.ts';
 import type { StoredSigningKey } from './signing-key-record.ts';
-import { tellCustody } from './tell-custody.ts';
 
 const leaseName = 'scheduled-rotation';
 
@@ -117,8 +117,9 @@ export async function runScheduledRotation(
       );
       return true;
     });
-    await context.keyRing.custody.stateChanged(made, stored ? 'next' : 'retired');
     if (stored) touched.add(alg);
+    // Never stored (another instance was quicker): its custody forgets it.
+    else await context.keyRing.custody.stateChanged(made, 'retired');
   }
 
   // 4. Retiring keys whose every token has expired are retired; one made before retirement
@@ -136,15 +137,15 @@ export async function runScheduledRotation(
   // 5. Tell the custody about every key that changed, and finish retirements (erase the private
   // half) — including any a restart interrupted between the retirement and the erasure.
   const all = await db.signingKeys.listAll();
-  await tellCustody(
+  await announceKeyChanges(
     context,
     all.filter(
       (key) =>
         (key.state === 'retired' && key.sealedPrivateJwk !== '') ||
         (touched.has(key.alg) && key.state !== 'retired'),
     ),
+    { reload: touched.size > 0 },
   );
-  if (touched.size > 0) await context.keyRing.reload(db);
   return true;
 }
 
