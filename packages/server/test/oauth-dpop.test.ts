@@ -1,18 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import {
-  calculateJwkThumbprint,
-  decodeJwt,
-  exportJWK,
-  generateKeyPair,
-  type JWK,
-  SignJWT,
-} from 'jose';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import { dpopProof, type ProofKey, proofKey } from './support/dpop-proof.ts';
 import {
   addClient,
   addServiceClient,
-  basic,
+  basicAuthOf,
   openClientSession,
   postForm,
   type RegisteredClient,
@@ -23,32 +16,17 @@ let tokenUrl: string;
 let serviceClient: RegisteredClient;
 let userId: string;
 
-interface ProofKey {
-  readonly privateKey: CryptoKey;
-  readonly jwk: JWK;
-  readonly jkt: string;
-}
-
-async function proofKey(): Promise<ProofKey> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const jwk = await exportJWK(publicKey);
-  return { privateKey, jwk, jkt: await calculateJwkThumbprint(jwk) };
-}
-
-/** A DPoP proof made with jose, independent of Writ's own prover. */
+/** A proof for the token endpoint, unless told otherwise. */
 function proof(
   key: ProofKey,
   options: { nonce?: string; htm?: string; htu?: string; iat?: number } = {},
 ): Promise<string> {
-  return new SignJWT({
+  return dpopProof(key, {
     htm: options.htm ?? 'POST',
     htu: options.htu ?? tokenUrl,
-    jti: randomUUID(),
-    ...(options.nonce === undefined ? {} : { nonce: options.nonce }),
-  })
-    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk })
-    .setIssuedAt(options.iat ?? Math.floor(Date.now() / 1000))
-    .sign(key.privateKey);
+    nonce: options.nonce,
+    iatSec: options.iat,
+  });
 }
 
 beforeAll(async () => {
@@ -59,9 +37,7 @@ beforeAll(async () => {
 });
 afterAll(() => service.destroy());
 
-const auth = (registered: RegisteredClient) => ({
-  authorization: basic(registered.client.clientId, registered.secret ?? ''),
-});
+const auth = basicAuthOf;
 
 const token = (form: Record<string, string>, headers: Record<string, string>) =>
   postForm(service.url, '/oauth/token', form, headers);

@@ -9,6 +9,7 @@ import {
   addRefreshingClient,
   addServiceClient,
   basic,
+  basicAuthOf,
   openClientSession,
   postForm,
   type RegisteredClient,
@@ -39,9 +40,7 @@ beforeAll(async () => {
 afterEach(() => service.clock.reset());
 afterAll(() => service.destroy());
 
-const auth = (registered: RegisteredClient) => ({
-  authorization: basic(registered.client.clientId, registered.secret ?? ''),
-});
+const auth = basicAuthOf;
 
 async function accessTokenFor(registered: RegisteredClient): Promise<string> {
   const response = await postForm(

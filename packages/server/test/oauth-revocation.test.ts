@@ -6,7 +6,7 @@ import {
   addClient,
   addRefreshingClient,
   addServiceClient,
-  basic,
+  basicAuthOf,
   openClientSession,
   postForm,
   type RegisteredClient,
@@ -25,9 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => service.destroy());
 
-const auth = (registered: RegisteredClient) => ({
-  authorization: basic(registered.client.clientId, registered.secret ?? ''),
-});
+const auth = basicAuthOf;
 
 const revoke = (caller: RegisteredClient, form: Record<string, string> | string) =>
   postForm(service.url, '/oauth/revoke', form, auth(caller));

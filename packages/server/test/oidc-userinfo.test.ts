@@ -1,9 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import { codeFlowTokens, type RegisteredClient, registerClient } from './support/authorize-flow.ts';
+import { dpopProof, type ProofKey, proofKey } from './support/dpop-proof.ts';
 import { addClient, basic, openClientSession, postForm } from './support/oauth.ts';
 
 const email = 'grace@example.com';
@@ -162,29 +161,9 @@ describe('GET and POST /oauth/userinfo', () => {
   });
 });
 
-interface ProofKey {
-  readonly privateKey: CryptoKey;
-  readonly jwk: JWK;
-  readonly jkt: string;
-}
-
-async function proofKey(): Promise<ProofKey> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const jwk = await exportJWK(publicKey);
-  return { privateKey, jwk, jkt: await calculateJwkThumbprint(jwk) };
-}
-
-/** A DPoP proof made with jose, independent of Writ's own prover. */
+/** A proof for the userinfo endpoint, presented with `accessToken`. */
 function proof(key: ProofKey, accessToken: string, htm = 'GET', htu = userinfoUrl) {
-  return new SignJWT({
-    htm,
-    htu,
-    jti: randomUUID(),
-    ath: createHash('sha256').update(accessToken).digest('base64url'),
-  })
-    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk })
-    .setIssuedAt()
-    .sign(key.privateKey);
+  return dpopProof(key, { htm, htu, accessToken });
 }
 
 describe('a disabled client', () => {

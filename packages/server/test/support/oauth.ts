@@ -103,3 +103,8 @@ export async function postForm(
     body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
   };
 }
+
+/** The client_secret_basic header of a client registered by `addClient`. */
+export function basicAuthOf(registered: RegisteredClient): { readonly authorization: string } {
+  return { authorization: basic(registered.client.clientId, registered.secret ?? '') };
+}
