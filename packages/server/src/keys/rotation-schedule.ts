@@ -1,13 +1,12 @@
 import { Policy } from '@writ/core';
 
 /**
- * `@writ/verify` caches a JWKS for at least this long whatever `max-age` says
- * (create-verifier.ts `minMaxAgeSec`), and refetches for an unknown `kid` at most once per
- * cooldown (options.ts `minimumCooldownSec`, also the default). Other verifiers behave alike or
- * refetch sooner.
+ * `@writ/verify` refetches the JWKS for an unknown `kid` at most once per cooldown (options.ts
+ * `minimumCooldownSec`, also the default), counted from its last kid-caused refetch only.
  */
-const consumerMinimumCacheSec = 60;
 const consumerUnknownKidCooldownSec = 30;
+/** Other instances' rings (and so their JWKS) follow the store within this (500 ms polls). */
+const ringFollowSlackSec = 2;
 /** Today's JWKS lifetime, kept for production periods. */
 const maxJwksMaxAgeSec = 300;
 
@@ -17,9 +16,11 @@ export interface RotationTimes {
   /** `Cache-Control: max-age` of the JWKS: a quarter period, at most 300 s, at least 1 s. */
   readonly jwksMaxAgeSec: number;
   /**
-   * How long a `next` key is published before it signs: the longest a consumer may go on using
-   * a JWKS fetched just before the key appeared (its cache lifetime, never under 60 s for
-   * `@writ/verify`), plus the unknown-kid cooldown in case that fetch was itself a refetch.
+   * How long a `next` key is published before it signs: one JWKS cache lifetime (a consumer
+   * that honours `max-age` has refetched by then) plus the unknown-kid cooldown (a consumer whose
+   * cache is older — `@writ/verify` keeps one at least 60 s — last refetched for an unknown kid
+   * before the key appeared, so the first token of the key may trigger a refetch that finds it),
+   * plus the time other instances take to follow the store.
    */
   readonly leadTimeMs: number;
   /**
@@ -39,8 +40,7 @@ export function rotationTimes(periodSec: number): RotationTimes {
   return {
     periodMs: periodSec * 1000,
     jwksMaxAgeSec,
-    leadTimeMs:
-      (Math.max(jwksMaxAgeSec, consumerMinimumCacheSec) + consumerUnknownKidCooldownSec) * 1000,
+    leadTimeMs: (jwksMaxAgeSec + consumerUnknownKidCooldownSec + ringFollowSlackSec) * 1000,
     retireAfterMs: (Policy.accessTokenMaxLifetimeSec + Policy.clockToleranceMaxSec) * 1000,
     stepEveryMs,
     leaseMs: Math.max(10_000, 3 * stepEveryMs),
