@@ -169,6 +169,35 @@ describe('the service with its keys in the signer process', () => {
     }
   });
 
+  it('never counts a right password as a failure while the signer is down: 503 every time, never throttled, signed in once it is back', async () => {
+    const patient = 'patient@example.com';
+    await service.addUser(patient, password);
+    await signer.stop();
+    try {
+      const statuses: number[] = [];
+      // More attempts than the 5 failures an account and address get before being held back.
+      for (let attempt = 0; attempt < 8; attempt += 1) {
+        const response = await call(service.url, 'POST', '/auth/sign-in', {
+          body: { email: patient, password },
+        });
+        statuses.push(response.status);
+      }
+      expect(statuses).toEqual(Array.from({ length: 8 }, () => 503));
+    } finally {
+      signer = await startSigner();
+    }
+    const deadline = Date.now() + 10_000;
+    let status = 0;
+    while (status !== 200 && Date.now() < deadline) {
+      status = (
+        await call(service.url, 'POST', '/auth/sign-in', { body: { email: patient, password } })
+      ).status;
+      if (status === 503) await new Promise((resolve) => setTimeout(resolve, 50));
+      else break;
+    }
+    expect(status).toBe(200);
+  }, 30_000);
+
   it('answers 503 temporarily_unavailable quickly while the signer is down, and signs again once it is back', async () => {
     const outcomes: number[] = [];
     let running = true;

@@ -6,11 +6,12 @@ import {
 import { verifyPassword } from '../platform/crypto/password.ts';
 import { randomId } from '../platform/crypto/random.ts';
 import type { RequestOrigin } from '../platform/http/origin.ts';
+import { issueRefreshToken } from '../refresh-tokens/issue-refresh-token.ts';
 import { admitSignInAttempt, signInSucceeded } from '../throttle/sign-in-throttle.ts';
 import { normaliseEmail } from '../users/email.ts';
 import { findUserByEmail } from '../users/find-user-by-email.ts';
 import type { UserRecord } from '../users/user-record.ts';
-import { type IssuedTokens, issueTokens } from './issue-tokens.ts';
+import { type IssuedTokens, signAccessToken } from './issue-tokens.ts';
 import type { SessionMode, SessionRecord } from './session-record.ts';
 import type { SessionsContext } from './sessions-context.ts';
 
@@ -92,7 +93,11 @@ async function signInAdmitted(
     return { ok: false, error: 'invalid_credentials' };
   }
 
-  return db.transaction(async (tx) => {
+  // The access token is signed after the commit, as a refresh signs it: a signer that fails
+  // (an external one can be away) then neither rolls back the throttle's record of the right
+  // password (counting it as a failure) nor holds the write lock while it is waited on. A
+  // signature that fails leaves a session no one holds a token of, expiring when idle.
+  const { session, refreshToken } = await db.transaction(async (tx) => {
     await signInSucceeded(tx, email, origin.ip);
     if (failureEventId !== undefined) await retractActivity(tx, failureEventId);
     const session: SessionRecord = {
@@ -115,10 +120,11 @@ async function signInAdmitted(
       at: now,
       ...origin,
     });
-    return {
-      ok: true,
-      tokens: await issueTokens(context, tx, session),
-      session,
-    } as const;
+    return { session, refreshToken: await issueRefreshToken(tx, session.id, now) };
   });
+  return {
+    ok: true,
+    tokens: await signAccessToken(context, session, refreshToken, now),
+    session,
+  };
 }
