@@ -1,25 +1,44 @@
 import type { Kysely } from 'kysely';
+import { preparedQuery } from '../platform/database/prepared-query.ts';
 import type { RefreshTokensStore } from './refresh-tokens-store.ts';
 import type { RefreshTokensTables } from './refresh-tokens-table.ts';
+
+// The two statements every rotation runs, built once (platform/database/prepared-query.ts).
+const insertToken = preparedQuery<
+  RefreshTokensTables,
+  { tokenHash: string; sessionId: string; nowMs: number },
+  never
+>((db, param) =>
+  db.insertInto('refresh_tokens').values({
+    token_hash: param('tokenHash'),
+    session_id: param('sessionId'),
+    created_at: param('nowMs'),
+    used_at: null,
+  }),
+);
+
+// The conditional update is the compare-and-swap: only one caller can flip used_at from null.
+const spendToken = preparedQuery<
+  RefreshTokensTables,
+  { tokenHash: string; nowMs: number },
+  { session_id: string }
+>((db, param) =>
+  db
+    .updateTable('refresh_tokens')
+    .set({ used_at: param('nowMs') })
+    .where('token_hash', '=', param('tokenHash'))
+    .where('used_at', 'is', null)
+    .returning('session_id'),
+);
 
 export function kyselyRefreshTokensStore(db: Kysely<RefreshTokensTables>): RefreshTokensStore {
   return {
     async insert(tokenHash, sessionId, nowMs) {
-      await db
-        .insertInto('refresh_tokens')
-        .values({ token_hash: tokenHash, session_id: sessionId, created_at: nowMs, used_at: null })
-        .execute();
+      await insertToken.execute(db, { tokenHash, sessionId, nowMs });
     },
 
     async consume(tokenHash, nowMs) {
-      // The conditional update is the compare-and-swap: only one caller can flip used_at from null.
-      const rotated = await db
-        .updateTable('refresh_tokens')
-        .set({ used_at: nowMs })
-        .where('token_hash', '=', tokenHash)
-        .where('used_at', 'is', null)
-        .returning('session_id')
-        .executeTakeFirst();
+      const [rotated] = (await spendToken.execute(db, { tokenHash, nowMs })).rows;
       if (rotated !== undefined) return { status: 'rotated', sessionId: rotated.session_id };
       const known = await db
         .selectFrom('refresh_tokens')
