@@ -5,6 +5,7 @@ import { startTestService, type TestService } from '../../../test/support/test-s
 import { activateKey } from '../src/keys/activate-key.ts';
 import { custodyKeyRecord } from '../src/keys/custody-key-record.ts';
 import { KeyActivationError, KeyRingError, KeyRotationError } from '../src/keys/errors.ts';
+import { KeyRing } from '../src/keys/key-ring.ts';
 import { listKeys } from '../src/keys/list-keys.ts';
 import { publicKeySet } from '../src/keys/public-key-set.ts';
 import { rotateKeys } from '../src/keys/rotate-keys.ts';
@@ -138,6 +139,17 @@ describe('key states', () => {
     expect(await stateOf(key.kid)).toBe('next');
     expect(service.context.keyRing.activeKid()).toBe(activeKid);
 
+    // A second ring on the same store, following it as another instance would.
+    const followErrors: unknown[] = [];
+    const follower = await KeyRing.open({
+      db: service.context.db,
+      custody,
+      clock: service.clock,
+      signingAlgorithms: ['EdDSA'],
+      audienceAlgorithms: new Map(),
+      onFollowError: (error) => followErrors.push(error),
+    });
+
     // Made active behind the ring's back (another instance configured otherwise): the reload is
     // refused and the ring keeps signing with the keys it had.
     await service.context.db.transaction((tx) =>
@@ -153,5 +165,11 @@ describe('key states', () => {
     });
     expect(service.context.signer.generation()).toBe(generation);
     expect(kidOf((await signInBody(service.url, email, password)).access_token)).toBe(activeKid);
+    // The follower fails every poll (twice a second) but says so once, and keeps its keys.
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    expect(followErrors).toHaveLength(1);
+    expect(followErrors[0]).toMatchObject({ code: 'ERR_KEY_RING_CUSTODY_MISMATCH' });
+    expect(follower.activeKid()).toBe(activeKid);
+    await follower.close();
   });
 });

@@ -105,6 +105,8 @@ export class KeyRing implements Signer {
   #reloading: Promise<void> = Promise.resolve();
   #following: ReturnType<typeof setInterval> | undefined;
   #polling = false;
+  /** A store the ring cannot load is reported once, not twice a second, until a reload succeeds. */
+  #followFailing = false;
 
   private constructor(options: KeyRingOptions, state: RingState, version: number) {
     this.custody = options.custody;
@@ -167,8 +169,14 @@ export class KeyRing implements Signer {
       this.#polling = true;
       this.#options.db.signingKeys
         .version()
-        .then((version) => (version === this.#version ? undefined : this.reload()))
-        .catch((error: unknown) => this.#options.onFollowError?.(error))
+        .then(async (version) => {
+          if (version !== this.#version) await this.reload();
+          this.#followFailing = false;
+        })
+        .catch((error: unknown) => {
+          if (!this.#followFailing) this.#options.onFollowError?.(error);
+          this.#followFailing = true;
+        })
         .finally(() => {
           this.#polling = false;
         });

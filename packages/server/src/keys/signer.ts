@@ -8,8 +8,9 @@ export interface SignRequest {
 }
 
 /**
- * Signs tokens and publishes the keys to verify them. The key ring implements it today; an HSM
- * or KMS-backed signer can implement it later without the flows noticing.
+ * Signs tokens and publishes the keys to verify them. The key ring implements it; where the
+ * private keys live (the database, a signer process, later a KMS or an HSM) is the ring's
+ * `KeyCustody` (key-custody.ts), so the flows never notice.
  */
 export interface Signer {
   sign(request: SignRequest): Promise<string>;
