@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { createVerifier } from '@writ/verify';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +19,7 @@ import {
   signInThroughPage,
 } from './support/authorize-flow.ts';
 import { basic, postForm } from './support/oauth.ts';
+import { readServiceFile } from './support/service-file.ts';
 
 const email = 'ada@example.com';
 const password = 'correct horse battery staple';
@@ -351,18 +350,15 @@ describe('redeeming a code', () => {
     expect(refresh.status).toBe(400);
     expect(refresh.body.error).toBe('invalid_grant');
     // And its access token is in the revocation log (sid).
-    const db = new DatabaseSync(join(service.dataDir, 'writ.db'), { readOnly: true });
-    try {
-      const sid = JSON.parse(
-        Buffer.from(String(first.body.access_token).split('.')[1] ?? '', 'base64url').toString(),
-      ).sid as string;
-      const entry = db
+    const sid = JSON.parse(
+      Buffer.from(String(first.body.access_token).split('.')[1] ?? '', 'base64url').toString(),
+    ).sid as string;
+    const entry = readServiceFile(service, (db) =>
+      db
         .prepare("SELECT * FROM revocations WHERE target_type = 'sid' AND target_value = ?")
-        .get(sid);
-      expect(entry).toBeDefined();
-    } finally {
-      db.close();
-    }
+        .get(sid),
+    );
+    expect(entry).toBeDefined();
   });
 
   it('refuses a code whose browser sign-in ended before it was redeemed', async () => {
@@ -407,19 +403,16 @@ describe('redeeming a code', () => {
     });
     expect(token.status).toBe(200);
     expect(token.body.id_token).toBeUndefined();
-    const db = new DatabaseSync(join(service.dataDir, 'writ.db'), { readOnly: true });
-    try {
-      const rows = db.prepare('SELECT code_hash FROM authorization_codes').all() as {
-        code_hash: string;
-      }[];
-      expect(rows.length).toBeGreaterThan(0);
-      expect(rows.some((row) => row.code_hash === code)).toBe(false);
-      expect(
-        rows.some((row) => row.code_hash === createHash('sha256').update(code).digest('base64url')),
-      ).toBe(true);
-    } finally {
-      db.close();
-    }
+    const rows = readServiceFile(
+      service,
+      (db) =>
+        db.prepare('SELECT code_hash FROM authorization_codes').all() as { code_hash: string }[],
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.some((row) => row.code_hash === code)).toBe(false);
+    expect(
+      rows.some((row) => row.code_hash === createHash('sha256').update(code).digest('base64url')),
+    ).toBe(true);
   });
 
   it('issues the access token for the resource asked for (RFC 8707)', async () => {

@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import { runHousekeeping } from '../src/app/housekeeping.ts';
@@ -14,6 +12,7 @@ import {
   signInThroughPage,
 } from './support/authorize-flow.ts';
 import { basic, postForm } from './support/oauth.ts';
+import { readServiceFile } from './support/service-file.ts';
 
 const email = 'ruth@example.com';
 const password = 'correct horse battery staple';
@@ -29,12 +28,9 @@ beforeAll(async () => {
 afterAll(() => service.destroy());
 
 function count(table: string): number {
-  const db = new DatabaseSync(join(service.dataDir, 'writ.db'), { readOnly: true });
-  try {
-    return Number((db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
-  } finally {
-    db.close();
-  }
+  return readServiceFile(service, (db) =>
+    Number((db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n),
+  );
 }
 
 async function pushOne(): Promise<void> {

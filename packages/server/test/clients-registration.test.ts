@@ -1,12 +1,12 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import { findClient } from '../src/clients/find-client.ts';
+import { readServiceFile } from './support/service-file.ts';
 
 let service: TestService;
 let adminKey: string;
@@ -50,15 +50,14 @@ function databaseBytes(): Buffer {
 }
 
 function storedRow(clientId: string): Record<string, unknown> {
-  const db = new DatabaseSync(join(service.dataDir, 'writ.db'), { readOnly: true });
-  try {
-    return db.prepare('SELECT * FROM oauth_clients WHERE client_id = ?').get(clientId) as Record<
-      string,
-      unknown
-    >;
-  } finally {
-    db.close();
-  }
+  return readServiceFile(
+    service,
+    (db) =>
+      db.prepare('SELECT * FROM oauth_clients WHERE client_id = ?').get(clientId) as Record<
+        string,
+        unknown
+      >,
+  );
 }
 
 describe('POST /admin/clients', () => {

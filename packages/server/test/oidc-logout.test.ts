@@ -1,7 +1,5 @@
 import { rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, signInBody } from '../../../test/support/api-client.ts';
@@ -21,6 +19,7 @@ import {
   signInThroughPage,
 } from './support/authorize-flow.ts';
 import { basic, postForm } from './support/oauth.ts';
+import { readServiceFile } from './support/service-file.ts';
 import { waitFor } from './support/wait.ts';
 
 const email = 'ada@example.com';
@@ -151,17 +150,16 @@ async function verifiedLogoutToken(delivery: Delivery, audience = client.clientI
 
 /** Outbox entries not yet delivered nor dead for a browser session (read, not claimed). */
 function pendingFor(sid: string): number {
-  const file = new DatabaseSync(join(service.dataDir, 'writ.db'), { readOnly: true });
-  try {
-    const row = file
-      .prepare(
-        'SELECT COUNT(*) AS n FROM backchannel_logouts WHERE browser_session_id = ? AND dead_at IS NULL',
-      )
-      .get(sid) as { n: number };
-    return Number(row.n);
-  } finally {
-    file.close();
-  }
+  const row = readServiceFile(
+    service,
+    (file) =>
+      file
+        .prepare(
+          'SELECT COUNT(*) AS n FROM backchannel_logouts WHERE browser_session_id = ? AND dead_at IS NULL',
+        )
+        .get(sid) as { n: number },
+  );
+  return Number(row.n);
 }
 
 describe('RP-initiated logout (GET|POST /oauth/logout)', () => {
@@ -508,18 +506,17 @@ describe('Back-Channel Logout 1.0', () => {
     const paths = rp.deliveries.slice(seen).map((d) => d.path);
     expect(paths).toEqual(['/moved']);
     expect(pendingFor(signedIn.sid)).toBe(1);
-    const file = new DatabaseSync(join(service.dataDir, 'writ.db'), { readOnly: true });
-    try {
-      const rows = file
-        .prepare(
-          'SELECT client_id, last_error FROM backchannel_logouts WHERE browser_session_id = ?',
-        )
-        .all(signedIn.sid) as { client_id: string; last_error: string | null }[];
-      // The quiet client's entry went without a call; the moved one waits to be retried.
-      expect(rows).toEqual([{ client_id: moved.clientId, last_error: 'redirect' }]);
-    } finally {
-      file.close();
-    }
+    const rows = readServiceFile(
+      service,
+      (file) =>
+        file
+          .prepare(
+            'SELECT client_id, last_error FROM backchannel_logouts WHERE browser_session_id = ?',
+          )
+          .all(signedIn.sid) as { client_id: string; last_error: string | null }[],
+    );
+    // The quiet client's entry went without a call; the moved one waits to be retried.
+    expect(rows).toEqual([{ client_id: moved.clientId, last_error: 'redirect' }]);
   });
 });
 
@@ -536,17 +533,16 @@ describe('when the service cannot sign', () => {
         signedIn.jar,
       );
       const row = await waitFor(() => {
-        const file = new DatabaseSync(join(service.dataDir, 'writ.db'), { readOnly: true });
-        try {
-          const found = file
-            .prepare(
-              'SELECT attempts, last_error FROM backchannel_logouts WHERE browser_session_id = ?',
-            )
-            .get(signedIn.sid) as { attempts: number; last_error: string | null } | undefined;
-          return found?.last_error === null ? undefined : found;
-        } finally {
-          file.close();
-        }
+        const found = readServiceFile(
+          service,
+          (file) =>
+            file
+              .prepare(
+                'SELECT attempts, last_error FROM backchannel_logouts WHERE browser_session_id = ?',
+              )
+              .get(signedIn.sid) as { attempts: number; last_error: string | null } | undefined,
+        );
+        return found?.last_error === null ? undefined : found;
       });
       expect(row).toEqual({ attempts: 1, last_error: 'signing_failed' });
     } finally {
