@@ -104,7 +104,8 @@ export class KeyRing implements Signer {
   /** Reloads run one after another, so an older read never overwrites a newer one. */
   #reloading: Promise<void> = Promise.resolve();
   #following: ReturnType<typeof setInterval> | undefined;
-  #polling = false;
+  /** The poll in flight, if any: one at a time, and awaited by `close` before the database goes. */
+  #polling: Promise<void> | undefined;
   /** A store the ring cannot load is reported once, not twice a second, until a reload succeeds. */
   #followFailing = false;
 
@@ -165,9 +166,8 @@ export class KeyRing implements Signer {
 
   #follow(): void {
     this.#following = setInterval(() => {
-      if (this.#polling) return;
-      this.#polling = true;
-      this.#options.db.signingKeys
+      if (this.#polling !== undefined) return;
+      this.#polling = this.#options.db.signingKeys
         .version()
         .then(async (version) => {
           if (version !== this.#version) await this.reload();
@@ -178,7 +178,7 @@ export class KeyRing implements Signer {
           this.#followFailing = true;
         })
         .finally(() => {
-          this.#polling = false;
+          this.#polling = undefined;
         });
     }, followEveryMs);
     this.#following.unref();
@@ -187,6 +187,7 @@ export class KeyRing implements Signer {
   /** Stops following the store (before the database closes) and closes the custody. */
   async close(): Promise<void> {
     clearInterval(this.#following);
+    await this.#polling;
     await this.#reloading;
     await this.custody.close();
   }
