@@ -1,18 +1,13 @@
 import { resolve } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { rolldown } from 'rolldown';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../test/support/loopback.ts';
-import { startTestService, type TestService } from '../../../test/support/test-service.ts';
-import { startBrowserApp } from './support/browser-app.ts';
-import { launchChromium } from './support/chromium.ts';
+import { type BrowserRig, startBrowserRig } from './support/browser-app.ts';
 
 /** @writ/client running in a real browser page, in cookie mode, against the real service. */
 const password = 'correct horse battery staple';
 
-let service: TestService;
-let app: FastifyInstance;
+let rig: BrowserRig;
 let browser: Browser;
 let appUrl: string;
 
@@ -29,21 +24,14 @@ async function bundleClient(): Promise<string> {
 }
 
 beforeAll(async () => {
-  service = await startTestService();
-  await service.addUser('cleo@example.com', password);
-  const port = await freePort();
-  appUrl = `http://localhost:${port}`;
-  app = await startBrowserApp(service.url, 'https://api.writ.test', port, {
-    '/writ-client.js': await bundleClient(),
+  rig = await startBrowserRig({
+    user: { email: 'cleo@example.com', password },
+    scripts: { '/writ-client.js': await bundleClient() },
   });
-  browser = await launchChromium();
+  ({ browser, appUrl } = rig);
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await service?.destroy();
-});
+afterAll(() => rig?.close());
 
 declare global {
   interface Window {

@@ -1,34 +1,19 @@
-import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../test/support/loopback.ts';
-import { startTestService, type TestService } from '../../../test/support/test-service.ts';
-import { startBrowserApp } from './support/browser-app.ts';
-import { launchChromium } from './support/chromium.ts';
+import { type BrowserRig, startBrowserRig } from './support/browser-app.ts';
 
 const password = 'correct horse battery staple';
 
-let service: TestService;
-let app: FastifyInstance;
+let rig: BrowserRig;
 let browser: Browser;
 let appUrl: string;
 
 beforeAll(async () => {
-  service = await startTestService();
-  await service.addUser('bea@example.com', password);
-  const port = await freePort();
-  // localhost, not 127.0.0.1: browsers treat http://localhost as a secure context, so the
-  // Secure, __Host- and __Secure- cookies work in development without TLS.
-  appUrl = `http://localhost:${port}`;
-  app = await startBrowserApp(service.url, 'https://api.writ.test', port);
-  browser = await launchChromium();
+  rig = await startBrowserRig({ user: { email: 'bea@example.com', password } });
+  ({ browser, appUrl } = rig);
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await service?.destroy();
-});
+afterAll(() => rig?.close());
 
 describe('cookie mode in a real browser', () => {
   it('signs in on a page, calls the API with HttpOnly cookies, and refuses a request without the CSRF header', async () => {

@@ -1,6 +1,10 @@
 import { createVerifier } from '@writ/verify';
 import { writFastify } from '@writ/verify/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Browser } from 'playwright-core';
+import { freePort } from '../../../../test/support/loopback.ts';
+import { startTestService, type TestService } from '../../../../test/support/test-service.ts';
+import { launchChromium } from './chromium.ts';
 
 /**
  * A same-origin web app for browser tests: serves a page, forwards `/auth/*` to the token
@@ -73,4 +77,49 @@ export async function startBrowserApp(
   });
   await app.listen({ host: '127.0.0.1', port });
   return app;
+}
+
+/** A token service with one user, the same-origin app in front of it, and Chromium. */
+export interface BrowserRig {
+  readonly service: TestService;
+  readonly app: FastifyInstance;
+  readonly browser: Browser;
+  /**
+   * The app's origin. localhost, not 127.0.0.1: browsers treat http://localhost as a secure
+   * context, so the Secure, __Host- and __Secure- cookies work in development without TLS.
+   */
+  readonly appUrl: string;
+  /** Closes the browser, the app and the service (deleting its data). */
+  close(): Promise<void>;
+}
+
+export async function startBrowserRig(options: {
+  readonly user: { readonly email: string; readonly password: string };
+  /** Extra scripts the app's page loads, by path. */
+  readonly scripts?: Readonly<Record<string, string>>;
+}): Promise<BrowserRig> {
+  const service = await startTestService();
+  let app: FastifyInstance | undefined;
+  try {
+    await service.addUser(options.user.email, options.user.password);
+    const port = await freePort();
+    app = await startBrowserApp(service.url, 'https://api.writ.test', port, options.scripts);
+    const browser = await launchChromium();
+    const started = app;
+    return {
+      service,
+      app: started,
+      browser,
+      appUrl: `http://localhost:${port}`,
+      async close() {
+        await browser.close();
+        await started.close();
+        await service.destroy();
+      },
+    };
+  } catch (error) {
+    await app?.close();
+    await service.destroy();
+    throw error;
+  }
 }
