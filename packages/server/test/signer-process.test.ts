@@ -341,6 +341,16 @@ describe('the signer process custody', () => {
     for (let i = 0; i < 5; i += 1) answers.push(await first.next());
     expect(answers[0]).toEqual({ type: 'response', id: 4, ok: false, error: 'busy' });
     expect(answers.slice(1).every((answer) => answer?.ok === true)).toBe(true);
+    // Through the custody, `busy` is the temporary error (a 503), not a refusal.
+    const custody = custodyFor(s, s.secret, 10_000);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, () => custody.create('RS256')),
+    );
+    const failures = outcomes.flatMap((outcome) =>
+      outcome.status === 'rejected' ? [outcome.reason] : [],
+    );
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.every((error) => error instanceof SignerUnavailableError)).toBe(true);
   }, 30_000);
 
   it('a signer that is down fails the call quickly with the typed error, never a hang', async () => {

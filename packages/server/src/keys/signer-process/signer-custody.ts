@@ -31,6 +31,8 @@ const refusals: ReadonlySet<string> = new Set<SignerRefusal>([
 function answered(frame: Frame): Frame {
   if (frame.header.ok === true) return frame;
   const reason = frame.header.error;
+  // Too many requests in flight on the connection: temporary, like a signer that is slow.
+  if (reason === 'busy') throw new SignerUnavailableError('the signer is busy');
   throw new SignerRefusedError(
     typeof reason === 'string' && refusals.has(reason) ? (reason as SignerRefusal) : 'internal',
   );
