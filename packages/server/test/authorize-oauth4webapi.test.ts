@@ -2,11 +2,8 @@ import { calculateJwkThumbprint, decodeJwt, exportJWK } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
-import {
-  type RegisteredClient,
-  registerClient,
-  signInForRedirect,
-} from './support/authorize-flow.ts';
+import { type RegisteredClient, registerClient } from './support/authorize-flow.ts';
+import { signInThroughThePage } from './support/interop-rp.ts';
 
 /**
  * oauth4webapi 3 against the running service with a public client (no secret: PKCE is all that
@@ -35,7 +32,7 @@ beforeAll(async () => {
 afterAll(() => service.destroy());
 
 function signInAt(authorizationUrl: URL): Promise<URL> {
-  return signInForRedirect(service, authorizationUrl, { email, password });
+  return signInThroughThePage(service, authorizationUrl, { email, password });
 }
 
 describe('oauth4webapi 3 with a public client', () => {

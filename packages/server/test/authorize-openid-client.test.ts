@@ -1,11 +1,8 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
-import {
-  type RegisteredClient,
-  registerClient,
-  signInForRedirect,
-} from './support/authorize-flow.ts';
+import { type RegisteredClient, registerClient } from './support/authorize-flow.ts';
+import { signInThroughThePage } from './support/interop-rp.ts';
 
 /**
  * openid-client 6 (on oauth4webapi 3), a library nobody here wrote, against the running
@@ -60,7 +57,7 @@ async function failureOf(promise: Promise<unknown>): Promise<string> {
 
 /** Drives the page as a browser and returns the URL the client's callback is called with. */
 function signInAt(authorizationUrl: URL): Promise<URL> {
-  return signInForRedirect(service, authorizationUrl, { email, password });
+  return signInThroughThePage(service, authorizationUrl, { email, password });
 }
 
 describe('openid-client 6 against Writ', () => {

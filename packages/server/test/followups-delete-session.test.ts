@@ -5,8 +5,8 @@ import { call, signInBody } from '../../../test/support/api-client.ts';
 import { type LoopbackListener, listenOnLoopback } from '../../../test/support/loopback.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import { codeFlowTokens, type RegisteredClient, registerClient } from './support/authorize-flow.ts';
+import { eventually } from './support/interop-rp.ts';
 import { basic, postForm } from './support/oauth.ts';
-import { waitFor } from './support/wait.ts';
 
 const email = 'ada@example.com';
 const password = 'correct horse battery staple';
@@ -90,7 +90,7 @@ describe('DELETE /auth/sessions/:id', () => {
     expect(refreshed.body.error).toBe('invalid_grant');
 
     // And the relying party got a logout token for that browser session.
-    const logoutToken = await waitFor(() => logoutTokens[seen]);
+    const logoutToken = await eventually(() => logoutTokens[seen]);
     const jwks = await call(service.url, 'GET', '/.well-known/jwks.json');
     const { payload } = await jwtVerify(logoutToken, createLocalJWKSet(jwks.body as { keys: [] }), {
       issuer: service.url,

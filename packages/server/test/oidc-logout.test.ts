@@ -18,9 +18,9 @@ import {
   registerClient,
   signInThroughPage,
 } from './support/authorize-flow.ts';
+import { eventually } from './support/interop-rp.ts';
 import { basic, postForm } from './support/oauth.ts';
 import { readServiceFile } from './support/service-file.ts';
-import { waitFor } from './support/wait.ts';
 
 const email = 'ada@example.com';
 const password = 'correct horse battery staple';
@@ -124,7 +124,7 @@ const refreshAt = (target: RegisteredClient, refreshToken: string) =>
 
 /** The next back-channel delivery after `seen` deliveries. */
 function nextDelivery(seen: number): Promise<Delivery> {
-  return waitFor(() => rp.deliveries.slice(seen).find((d) => d.path === '/backchannel'));
+  return eventually(() => rp.deliveries.slice(seen).find((d) => d.path === '/backchannel'));
 }
 
 /** Verifies a logout token as a relying party would, with jose against the service's JWKS. */
@@ -427,7 +427,7 @@ describe('Back-Channel Logout 1.0', () => {
     const payload = await verifiedLogoutToken(second);
     expect(payload.sid).toBe(signedIn.sid);
     // Delivered: the entry left the outbox.
-    await waitFor(() => undefined, 300).catch(() => undefined);
+    await eventually(() => undefined, 300).catch(() => undefined);
     expect(pendingFor(signedIn.sid)).toBe(0);
   });
 
@@ -440,10 +440,10 @@ describe('Back-Channel Logout 1.0', () => {
       signedIn.jar,
     );
     const attempts = () => rp.deliveries.slice(seen).filter((d) => d.path === '/backchannel');
-    await waitFor(() => (attempts().length === 1 ? true : undefined));
+    await eventually(() => (attempts().length === 1 ? true : undefined));
     for (let attempt = 2; attempt <= 6; attempt++) {
       service.clock.advance(20 * 60_000);
-      await waitFor(() => (attempts().length >= attempt ? true : undefined));
+      await eventually(() => (attempts().length >= attempt ? true : undefined));
     }
     service.clock.advance(20 * 60_000);
     await new Promise((resolve) => setTimeout(resolve, 2500));
@@ -501,7 +501,7 @@ describe('Back-Channel Logout 1.0', () => {
       `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
       jar,
     );
-    await waitFor(() => rp.deliveries.slice(seen).find((d) => d.path === '/moved'));
+    await eventually(() => rp.deliveries.slice(seen).find((d) => d.path === '/moved'));
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const paths = rp.deliveries.slice(seen).map((d) => d.path);
     expect(paths).toEqual(['/moved']);
@@ -532,7 +532,7 @@ describe('when the service cannot sign', () => {
         `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
         signedIn.jar,
       );
-      const row = await waitFor(() => {
+      const row = await eventually(() => {
         const found = readServiceFile(
           service,
           (file) =>
@@ -634,7 +634,7 @@ describe('the back-channel outbox across a restart', () => {
       const clock = { nowMs: () => Date.now() + 20 * 60_000 };
       const again = await startService(config, { logger: false, clock });
       try {
-        const delivery = await waitFor(() =>
+        const delivery = await eventually(() =>
           listener.deliveries.find((d) => d.path === '/backchannel'),
         );
         const form = new URLSearchParams(delivery.body);

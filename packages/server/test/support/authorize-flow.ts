@@ -259,22 +259,3 @@ export async function codeFlowTokens(
     body: token.body,
   };
 }
-
-/**
- * Signs in on the page an authorization URL shows (a new browser), as a person would; the
- * redirect back to the client, for a client library to complete.
- */
-export async function signInForRedirect(
-  service: TestService,
-  authorizationUrl: URL,
-  credentials: { readonly email: string; readonly password: string },
-): Promise<URL> {
-  const jar = new CookieJar();
-  const page = await browse(authorizationUrl.href, jar);
-  if (page.status !== 200) throw new Error(`expected the sign-in page, got ${page.status}`);
-  const posted = await postSignIn(service, jar, signInFormOf(await page.text()), credentials);
-  if (posted.status !== 303) throw new Error(`expected a redirect, got ${posted.status}`);
-  const location = posted.headers.get('location');
-  if (location === null) throw new Error('the redirect has no location');
-  return new URL(location);
-}
