@@ -112,9 +112,15 @@ function originOf(socket: object | null | undefined, host: readonly string[]): s
  * Reads what the authenticator needs from a node:http request (node, Fastify, Express), in one
  * pass over the raw header list: it keeps repeated fields (which `headers` would silently drop)
  * and works for requests simulated by Fastify's `inject` too. Names are compared by length
- * first, so most headers are passed over without being lower-cased.
+ * first, so most headers are passed over without being lower-cased. `readDpop: false` leaves
+ * out what only DPoP uses (the `DPoP` header, and the origin from `Host`), for a verifier
+ * without DPoP.
  */
-export function bearerRequestFrom(request: NodeRequestLike, url: string): BearerRequest {
+export function bearerRequestFrom(
+  request: NodeRequestLike,
+  url: string,
+  readDpop = true,
+): BearerRequest {
   // Most requests carry one Authorization header and no cookie or CSRF header: the shared empty
   // list stands in until a second value turns up, so the common request allocates one array.
   let authorization: string[] = none;
@@ -132,6 +138,7 @@ export function bearerRequestFrom(request: NodeRequestLike, url: string): Bearer
     if (lower === 'authorization') authorization = appended(authorization, value);
     else if (lower === 'cookie') cookie = appended(cookie, value);
     else if (lower === 'x-csrf-token') csrfToken = appended(csrfToken, value);
+    else if (!readDpop) continue;
     else if (lower === 'dpop') dpop = appended(dpop, value);
     else if (lower === 'host') host = appended(host, value);
   }
@@ -142,7 +149,7 @@ export function bearerRequestFrom(request: NodeRequestLike, url: string): Bearer
     cookie,
     csrfToken,
     dpop,
-    origin: originOf(request.socket, host),
+    origin: readDpop ? originOf(request.socket, host) : undefined,
   };
 }
 
@@ -163,13 +170,12 @@ type Scheme = 'Bearer' | 'DPoP';
  * is one a token travels with; `DPoP` only when the verifier accepts DPoP.
  */
 function schemeOf(value: string, dpopAccepted: boolean): Scheme | undefined {
+  // `startsWith` first: the usual spelling is matched without cutting out a string.
   if (value.length >= 6 && (value.length === 6 || value.charCodeAt(6) === 0x20)) {
-    const scheme = value.length === 6 ? value : value.slice(0, 6);
-    if (scheme === 'Bearer' || scheme.toLowerCase() === 'bearer') return 'Bearer';
+    if (value.startsWith('Bearer') || value.slice(0, 6).toLowerCase() === 'bearer') return 'Bearer';
   }
   if (dpopAccepted && value.length >= 4 && (value.length === 4 || value.charCodeAt(4) === 0x20)) {
-    const scheme = value.length === 4 ? value : value.slice(0, 4);
-    if (scheme === 'DPoP' || scheme.toLowerCase() === 'dpop') return 'DPoP';
+    if (value.startsWith('DPoP') || value.slice(0, 4).toLowerCase() === 'dpop') return 'DPoP';
   }
   return undefined;
 }
@@ -530,19 +536,35 @@ export function createAuthenticator(
 }
 
 /**
- * Authenticates `request` and runs `finish` with the outcome as soon as it is known — at once for
- * a token verified before, after the promise otherwise — and hands anything thrown to `fail`. For
- * adapters whose frameworks take callbacks (Fastify hooks, Express middleware).
+ * `createAuthenticator` over node:http requests (node, Fastify, Express): reads the request's
+ * `DPoP` header and origin only when the verifier accepts DPoP, so a request to a verifier
+ * without it pays for neither.
+ */
+export function createIncomingAuthenticator(
+  verifier: Verifier,
+  options?: AuthenticateOptions,
+): (
+  request: NodeRequestLike,
+  url: string,
+) => AuthenticationOutcome | Promise<AuthenticationOutcome> {
+  const authenticate = createAuthenticator(verifier, options);
+  const readDpop = verifierDpop(verifier) !== undefined;
+  return (request, url) => authenticate(bearerRequestFrom(request, url, readDpop));
+}
+
+/**
+ * Runs `authenticate` and `finish` with the outcome as soon as it is known — at once for a token
+ * verified before, after the promise otherwise — and hands anything thrown to `fail`. For
+ * adapters whose frameworks take callbacks (Express middleware).
  */
 export function settle(
-  authenticate: (request: BearerRequest) => AuthenticationOutcome | Promise<AuthenticationOutcome>,
-  request: BearerRequest,
+  authenticate: () => AuthenticationOutcome | Promise<AuthenticationOutcome>,
   finish: (outcome: AuthenticationOutcome) => void,
   fail: (error: Error) => void,
 ): void {
   let outcome: AuthenticationOutcome | Promise<AuthenticationOutcome>;
   try {
-    outcome = authenticate(request);
+    outcome = authenticate();
   } catch (error) {
     fail(error as Error);
     return;

@@ -3,8 +3,7 @@ import type { VerifiedToken, Verifier } from '../create-verifier.ts';
 import {
   type AuthenticateOptions,
   type AuthenticationOutcome,
-  bearerRequestFrom,
-  createAuthenticator,
+  createIncomingAuthenticator,
   settle,
 } from './authenticate.ts';
 
@@ -23,7 +22,7 @@ export function expressAuthenticate(
   verifier: Verifier,
   options?: AuthenticateOptions,
 ): RequestHandler<Record<string, string>, unknown, unknown, unknown, WritLocals> {
-  const authenticate = createAuthenticator(verifier, options);
+  const authenticate = createIncomingAuthenticator(verifier, options);
   return (request, response, next) => {
     const finish = (outcome: AuthenticationOutcome): void => {
       if (outcome.ok) {
@@ -40,6 +39,6 @@ export function expressAuthenticate(
         .set(outcome.failure.headers)
         .send(outcome.failure.body);
     };
-    settle(authenticate, bearerRequestFrom(request, request.originalUrl), finish, next);
+    settle(() => authenticate(request, request.originalUrl), finish, next);
   };
 }

@@ -1,12 +1,16 @@
-import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
+import type {
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  onRequestHookHandler,
+} from 'fastify';
 import type { VerifiedToken, Verifier } from '../create-verifier.ts';
 import {
   type AuthenticateOptions,
   type AuthenticationOutcome,
-  bearerRequestFrom,
-  createAuthenticator,
+  createIncomingAuthenticator,
   resourceMetadataPath,
-  settle,
 } from './authenticate.ts';
 
 export type { AuthenticateOptions } from './authenticate.ts';
@@ -30,28 +34,43 @@ export function fastifyAuthenticate(
   verifier: Verifier,
   options?: AuthenticateOptions,
 ): onRequestHookHandler {
-  const authenticate = createAuthenticator(verifier, options);
+  const authenticate = createIncomingAuthenticator(verifier, options);
   // A callback hook, not an async one: a token verified before is authenticated synchronously,
-  // with no promise for Fastify to wait on.
+  // with no promise for Fastify to wait on (and no closure made per request).
   return (request, reply, done) => {
-    const finish = (outcome: AuthenticationOutcome): void => {
-      if (outcome.ok) {
-        request.auth = outcome.token;
-        // An answer for an authenticated caller is that caller's: no shared cache may keep it
-        // (a route that means to be cached says so by setting its own Cache-Control).
-        reply.header('cache-control', 'no-store');
-        if (outcome.headers !== undefined) reply.headers(outcome.headers);
-        done();
-        return;
-      }
-      // Sending without calling done() ends the request here: the route never runs.
-      reply
-        .code(outcome.failure.status)
-        .headers(outcome.failure.headers)
-        .send(outcome.failure.body);
-    };
-    settle(authenticate, bearerRequestFrom(request.raw, request.url), finish, done);
+    let outcome: AuthenticationOutcome | Promise<AuthenticationOutcome>;
+    try {
+      outcome = authenticate(request.raw, request.url);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (outcome instanceof Promise) {
+      outcome.then((settled) => answer(request, reply, done, settled), done);
+    } else {
+      answer(request, reply, done, outcome);
+    }
   };
+}
+
+/** Lets the route run for an authenticated caller, or answers in its place. */
+function answer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+  outcome: AuthenticationOutcome,
+): void {
+  if (outcome.ok) {
+    request.auth = outcome.token;
+    // An answer for an authenticated caller is that caller's: no shared cache may keep it
+    // (a route that means to be cached says so by setting its own Cache-Control).
+    reply.header('cache-control', 'no-store');
+    if (outcome.headers !== undefined) reply.headers(outcome.headers);
+    done();
+    return;
+  }
+  // Sending without calling done() ends the request here: the route never runs.
+  reply.code(outcome.failure.status).headers(outcome.failure.headers).send(outcome.failure.body);
 }
 
 const protect: FastifyPluginAsync<WritFastifyOptions> = async (fastify, options) => {

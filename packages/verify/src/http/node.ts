@@ -1,10 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { VerifiedToken, Verifier } from '../create-verifier.ts';
-import {
-  type AuthenticateOptions,
-  bearerRequestFrom,
-  createAuthenticator,
-} from './authenticate.ts';
+import { type AuthenticateOptions, createIncomingAuthenticator } from './authenticate.ts';
 
 export type { AuthenticateOptions } from './authenticate.ts';
 
@@ -25,9 +21,9 @@ export function createNodeAuthenticator(
   verifier: Verifier,
   options?: AuthenticateOptions,
 ): (request: IncomingMessage, response: ServerResponse) => Promise<VerifiedToken | undefined> {
-  const authenticate = createAuthenticator(verifier, options);
+  const authenticate = createIncomingAuthenticator(verifier, options);
   return async (request, response) => {
-    const outcome = await authenticate(bearerRequestFrom(request, request.url ?? '/'));
+    const outcome = await authenticate(request, request.url ?? '/');
     if (outcome.ok) {
       // An answer for an authenticated caller is that caller's: no shared cache may keep it
       // (a route that means to be cached says so by setting its own Cache-Control).
