@@ -36,9 +36,14 @@ const password = 'correct horse battery staple';
 
 let signer: RunningProcess;
 let service: TestService;
+/** Every signer process's output, across restarts. */
+const signerLogs: (() => string)[] = [];
+/** Every access token the tests were given: their signing inputs must never be logged. */
+const issued: string[] = [];
 
 async function startSigner(): Promise<RunningProcess> {
   const started = startProcess('packages/server/src/cli/main.ts', ['signer'], signerEnv);
+  signerLogs.push(started.output);
   const deadline = Date.now() + 15_000;
   while (!started.output().includes('listening')) {
     if (started.child.exitCode !== null || Date.now() > deadline) {
@@ -237,5 +242,23 @@ describe('the service with its keys in the signer process', () => {
     expect(new Set(outcomes)).toEqual(new Set([200, 503]));
     const tokens = await signInBody(service.url, email, password);
     await verifyWithJwks(tokens.access_token);
+    issued.push(tokens.access_token);
   }, 30_000);
+
+  it('logs no secret, master key, signing input or key material in the signer', async () => {
+    issued.push((await signInBody(service.url, email, password)).access_token);
+    const log = signerLogs.map((output) => output()).join('\n');
+    expect(log).toContain('listening');
+    expect(log).toMatch(/key created: EdDSA /);
+    const forbidden = [
+      secret.toString('base64url'),
+      secret.toString('base64'),
+      secret.toString('hex'),
+      signerEnv.WRIT_SIGNER_MASTER_KEY,
+      ...issued.flatMap((token) => token.split('.')),
+    ];
+    for (const value of forbidden) expect(log).not.toContain(value);
+    // No JWK private member either.
+    expect(log).not.toMatch(/"(d|priv)"\s*:/);
+  });
 });
