@@ -12,18 +12,20 @@ import { rotationTimes } from './rotation-schedule.ts';
  * memory, and whatever follows its generation, moves on without a restart.
  */
 export async function activateKey(context: KeysContext, kid: string): Promise<void> {
-  const nowMs = context.clock.nowMs();
-  const retiresAtMs = nowMs + rotationTimes(context.config.keyRotationPeriodSec).retireAfterMs;
-  const next = (await context.db.signingKeys.list(['next'])).find((key) => key.kid === kid);
-  if (next !== undefined) refuseUnopenable(next, context.keyRing.custody);
-  const before = await context.db.signingKeys.list(['active']);
-  const activated = await context.db.transaction((tx) =>
-    tx.signingKeys.activate(kid, { nowMs, retiresAtMs, replaces: 'every-active' }),
-  );
-  if (!activated) throw new KeyActivationError('only a published next key can be activated');
-  const after = await context.db.signingKeys.list(['active', 'retiring']);
-  await announceKeyChanges(
-    context,
-    after.filter((key) => key.kid === kid || before.some((old) => old.kid === key.kid)),
-  );
+  return context.keyRing.whileChanging(async () => {
+    const nowMs = context.clock.nowMs();
+    const retiresAtMs = nowMs + rotationTimes(context.config.keyRotationPeriodSec).retireAfterMs;
+    const next = (await context.db.signingKeys.list(['next'])).find((key) => key.kid === kid);
+    if (next !== undefined) refuseUnopenable(next, context.keyRing.custody);
+    const before = await context.db.signingKeys.list(['active']);
+    const activated = await context.db.transaction((tx) =>
+      tx.signingKeys.activate(kid, { nowMs, retiresAtMs, replaces: 'every-active' }),
+    );
+    if (!activated) throw new KeyActivationError('only a published next key can be activated');
+    const after = await context.db.signingKeys.list(['active', 'retiring']);
+    await announceKeyChanges(
+      context,
+      after.filter((key) => key.kid === kid || before.some((old) => old.kid === key.kid)),
+    );
+  });
 }

@@ -106,6 +106,8 @@ export class KeyRing implements Signer {
   #following: ReturnType<typeof setInterval> | undefined;
   /** The poll in flight, if any: one at a time, and awaited by `close` before the database goes. */
   #polling: Promise<void> | undefined;
+  /** Flows of this process changing the keys now: polls wait, the flow reloads in its own order. */
+  #changing = 0;
   /** A store the ring cannot load is reported once, not twice a second, until a reload succeeds. */
   #followFailing = false;
 
@@ -140,6 +142,12 @@ export class KeyRing implements Signer {
     }
     const version = await db.signingKeys.version();
     const records = await db.signingKeys.list(publishedStates);
+    // A crash between an activation's commit and its announcement would leave a custody that
+    // enforces states refusing the active key: every start announces the active keys again.
+    for (const record of records) {
+      if (record.state === 'active' && record.custody === custody.kind)
+        await custody.stateChanged(custodyReference(record), 'active');
+    }
     const ring = new KeyRing(options, await loadState(records, options, undefined), version);
     ring.#follow();
     return ring;
@@ -166,7 +174,7 @@ export class KeyRing implements Signer {
 
   #follow(): void {
     this.#following = setInterval(() => {
-      if (this.#polling !== undefined) return;
+      if (this.#polling !== undefined || this.#changing > 0) return;
       this.#polling = this.#options.db.signingKeys
         .version()
         .then(async (version) => {
@@ -182,6 +190,21 @@ export class KeyRing implements Signer {
         });
     }, followEveryMs);
     this.#following.unref();
+  }
+
+  /**
+   * Runs a flow that changes the stored keys and announces them (announce-key-changes.ts) with
+   * this ring's polls paused, so the ring never picks up the flow's commit before the custody
+   * heard of it: a key is announced active before this ring signs with it. (Other instances may
+   * still follow within their poll; a custody that enforces states accounts for that.)
+   */
+  async whileChanging<T>(work: () => Promise<T>): Promise<T> {
+    this.#changing += 1;
+    try {
+      return await work();
+    } finally {
+      this.#changing -= 1;
+    }
   }
 
   /** Stops following the store (before the database closes) and closes the custody. */

@@ -13,19 +13,21 @@ export async function publishNextKey(
   context: KeysContext,
   options: { readonly algorithm?: SigningAlgorithm; readonly activatesAt?: number } = {},
 ): Promise<string> {
-  const { custody } = context.keyRing;
-  const nowMs = context.clock.nowMs();
-  const algorithm = options.algorithm ?? context.config.signingAlgorithms[0] ?? 'EdDSA';
-  const key = await custody.create(algorithm);
-  await context.db.signingKeys.insert(
-    custodyKeyRecord(key, custody.kind, {
-      nowMs,
-      activatesAt:
-        options.activatesAt ??
-        nowMs + rotationTimes(context.config.keyRotationPeriodSec).leadTimeMs,
-    }),
-  );
-  await custody.stateChanged(key, 'next');
-  await context.keyRing.reload(context.db);
-  return key.kid;
+  return context.keyRing.whileChanging(async () => {
+    const { custody } = context.keyRing;
+    const nowMs = context.clock.nowMs();
+    const algorithm = options.algorithm ?? context.config.signingAlgorithms[0] ?? 'EdDSA';
+    const key = await custody.create(algorithm);
+    await context.db.signingKeys.insert(
+      custodyKeyRecord(key, custody.kind, {
+        nowMs,
+        activatesAt:
+          options.activatesAt ??
+          nowMs + rotationTimes(context.config.keyRotationPeriodSec).leadTimeMs,
+      }),
+    );
+    await custody.stateChanged(key, 'next');
+    await context.keyRing.reload(context.db);
+    return key.kid;
+  });
 }

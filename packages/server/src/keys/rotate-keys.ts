@@ -16,26 +16,30 @@ export async function rotateKeys(
   context: KeysContext,
   options: { readonly algorithm?: SigningAlgorithm } = {},
 ): Promise<{ nextKid: string; activatesAt: number }> {
-  const algorithm = options.algorithm ?? context.config.signingAlgorithms[0] ?? 'EdDSA';
-  if (!context.config.signingAlgorithms.includes(algorithm)) {
-    throw new KeyRotationError(
-      `${algorithm} is not in WRIT_SIGNING_ALGORITHMS: add it there to roll it out`,
-      'ERR_KEY_ALGORITHM_NOT_CONFIGURED',
+  return context.keyRing.whileChanging(async () => {
+    const algorithm = options.algorithm ?? context.config.signingAlgorithms[0] ?? 'EdDSA';
+    if (!context.config.signingAlgorithms.includes(algorithm)) {
+      throw new KeyRotationError(
+        `${algorithm} is not in WRIT_SIGNING_ALGORITHMS: add it there to roll it out`,
+        'ERR_KEY_ALGORITHM_NOT_CONFIGURED',
+      );
+    }
+    const { custody } = context.keyRing;
+    const key = await custody.create(algorithm);
+    const nowMs = context.clock.nowMs();
+    const activatesAt = nowMs + rotationTimes(context.config.keyRotationPeriodSec).leadTimeMs;
+    const withdrawn = await context.db.transaction(async (tx) => {
+      const waiting = (await tx.signingKeys.list(['next'])).filter(
+        (next) => next.alg === algorithm,
+      );
+      for (const next of waiting) await tx.signingKeys.retire(next.kid, ['next'], nowMs);
+      await tx.signingKeys.insert(custodyKeyRecord(key, custody.kind, { nowMs, activatesAt }));
+      return waiting.map((next) => next.kid);
+    });
+    const changed = (await context.db.signingKeys.listAll()).filter(
+      (stored) => stored.kid === key.kid || withdrawn.includes(stored.kid),
     );
-  }
-  const { custody } = context.keyRing;
-  const key = await custody.create(algorithm);
-  const nowMs = context.clock.nowMs();
-  const activatesAt = nowMs + rotationTimes(context.config.keyRotationPeriodSec).leadTimeMs;
-  const withdrawn = await context.db.transaction(async (tx) => {
-    const waiting = (await tx.signingKeys.list(['next'])).filter((next) => next.alg === algorithm);
-    for (const next of waiting) await tx.signingKeys.retire(next.kid, ['next'], nowMs);
-    await tx.signingKeys.insert(custodyKeyRecord(key, custody.kind, { nowMs, activatesAt }));
-    return waiting.map((next) => next.kid);
+    await announceKeyChanges(context, changed);
+    return { nextKid: key.kid, activatesAt };
   });
-  const changed = (await context.db.signingKeys.listAll()).filter(
-    (stored) => stored.kid === key.kid || withdrawn.includes(stored.kid),
-  );
-  await announceKeyChanges(context, changed);
-  return { nextKid: key.kid, activatesAt };
 }

@@ -57,96 +57,100 @@ export async function runScheduledRotation(
   context: KeysContext,
   options: { readonly holder?: string } = {},
 ): Promise<boolean> {
-  const holder = options.holder ?? context.keyRing.instanceId;
-  const times = rotationTimes(context.config.keyRotationPeriodSec);
-  const { db, clock } = context;
-  const leaseFrom = clock.nowMs();
-  const held = await db.transaction((tx) =>
-    tx.signingKeys.takeLease(leaseName, holder, leaseFrom, leaseFrom + times.leaseMs),
-  );
-  if (!held) return false;
-
-  const configured: readonly SigningAlgorithm[] = context.config.signingAlgorithms;
-  const lead = configured[0];
-  const nowMs = clock.nowMs();
-  const retiresAtMs = nowMs + times.retireAfterMs;
-  const touched = new Set<string>();
-  let keys = await db.signingKeys.list(['next', 'active', 'retiring']);
-
-  // 1. Next keys whose time has come, oldest first; those of algorithms no longer configured are
-  // withdrawn instead (they never signed).
-  const due = keys
-    .filter((key) => key.state === 'next' && (key.activatesAt ?? Number.POSITIVE_INFINITY) <= nowMs)
-    .sort((a, b) => startOf(a) - startOf(b));
-  for (const key of due) {
-    // A key this ring could not sign with (another custody's) is left for an operator: activating
-    // it would leave every instance unable to load the ring. The other steps go on.
-    if (key.custody !== context.keyRing.custody.kind) continue;
-    const changed = await db.transaction((tx) =>
-      (configured as readonly string[]).includes(key.alg)
-        ? tx.signingKeys.activate(key.kid, { nowMs, retiresAtMs, replaces: 'same-algorithm' })
-        : tx.signingKeys.retire(key.kid, ['next'], nowMs),
+  return context.keyRing.whileChanging(async () => {
+    const holder = options.holder ?? context.keyRing.instanceId;
+    const times = rotationTimes(context.config.keyRotationPeriodSec);
+    const { db, clock } = context;
+    const leaseFrom = clock.nowMs();
+    const held = await db.transaction((tx) =>
+      tx.signingKeys.takeLease(leaseName, holder, leaseFrom, leaseFrom + times.leaseMs),
     );
-    if (changed) touched.add(key.alg);
-  }
-  if (touched.size > 0) keys = await db.signingKeys.list(['next', 'active', 'retiring']);
+    if (!held) return false;
 
-  // 2. Algorithms taken out of the set stop signing, once the lead algorithm can take over.
-  if (keys.some((key) => key.state === 'active' && key.alg === lead)) {
-    for (const key of keys) {
-      if (key.state !== 'active' || (configured as readonly string[]).includes(key.alg)) continue;
-      if (await db.transaction((tx) => tx.signingKeys.startRetiring(key.kid, retiresAtMs)))
-        touched.add(key.alg);
-    }
-  }
+    const configured: readonly SigningAlgorithm[] = context.config.signingAlgorithms;
+    const lead = configured[0];
+    const nowMs = clock.nowMs();
+    const retiresAtMs = nowMs + times.retireAfterMs;
+    const touched = new Set<string>();
+    let keys = await db.signingKeys.list(['next', 'active', 'retiring']);
 
-  // 3. A next key for each configured algorithm that is due one. The key is made outside the
-  // transaction (generation is slow); the transaction re-checks that it is still due.
-  for (const alg of configured) {
-    if (nextKeyDue(keys, alg, nowMs, times) === undefined) continue;
-    const made = await context.keyRing.custody.create(alg);
-    const stored = await db.transaction(async (tx) => {
-      const current = await tx.signingKeys.list(['next', 'active']);
-      const stillDue = nextKeyDue(current, alg, nowMs, times);
-      if (stillDue === undefined) return false;
-      await tx.signingKeys.insert(
-        custodyKeyRecord(made, context.keyRing.custody.kind, {
-          nowMs,
-          activatesAt: stillDue.activatesAt,
-        }),
+    // 1. Next keys whose time has come, oldest first; those of algorithms no longer configured are
+    // withdrawn instead (they never signed).
+    const due = keys
+      .filter(
+        (key) => key.state === 'next' && (key.activatesAt ?? Number.POSITIVE_INFINITY) <= nowMs,
+      )
+      .sort((a, b) => startOf(a) - startOf(b));
+    for (const key of due) {
+      // A key this ring could not sign with (another custody's) is left for an operator: activating
+      // it would leave every instance unable to load the ring. The other steps go on.
+      if (key.custody !== context.keyRing.custody.kind) continue;
+      const changed = await db.transaction((tx) =>
+        (configured as readonly string[]).includes(key.alg)
+          ? tx.signingKeys.activate(key.kid, { nowMs, retiresAtMs, replaces: 'same-algorithm' })
+          : tx.signingKeys.retire(key.kid, ['next'], nowMs),
       );
-      return true;
-    });
-    if (stored) touched.add(alg);
-    // Never stored (another instance was quicker): its custody forgets it.
-    else await context.keyRing.custody.stateChanged(made, 'retired');
-  }
+      if (changed) touched.add(key.alg);
+    }
+    if (touched.size > 0) keys = await db.signingKeys.list(['next', 'active', 'retiring']);
 
-  // 4. Retiring keys whose every token has expired are retired; one made before retirement
-  // times existed gets one, counted from now.
-  for (const key of keys) {
-    if (key.state !== 'retiring') continue;
-    const changed =
-      key.retiresAt === null
-        ? await db.signingKeys.scheduleRetirement(key.kid, retiresAtMs)
-        : key.retiresAt <= nowMs &&
-          (await db.transaction((tx) => tx.signingKeys.retire(key.kid, ['retiring'], nowMs)));
-    if (changed) touched.add(key.alg);
-  }
+    // 2. Algorithms taken out of the set stop signing, once the lead algorithm can take over.
+    if (keys.some((key) => key.state === 'active' && key.alg === lead)) {
+      for (const key of keys) {
+        if (key.state !== 'active' || (configured as readonly string[]).includes(key.alg)) continue;
+        if (await db.transaction((tx) => tx.signingKeys.startRetiring(key.kid, retiresAtMs)))
+          touched.add(key.alg);
+      }
+    }
 
-  // 5. Tell the custody about every key that changed, and finish retirements (erase the private
-  // half) — including any a restart interrupted between the retirement and the erasure.
-  const all = await db.signingKeys.listAll();
-  await announceKeyChanges(
-    context,
-    all.filter(
-      (key) =>
-        (key.state === 'retired' && key.sealedPrivateJwk !== '') ||
-        (touched.has(key.alg) && key.state !== 'retired'),
-    ),
-    { reload: touched.size > 0 },
-  );
-  return true;
+    // 3. A next key for each configured algorithm that is due one. The key is made outside the
+    // transaction (generation is slow); the transaction re-checks that it is still due.
+    for (const alg of configured) {
+      if (nextKeyDue(keys, alg, nowMs, times) === undefined) continue;
+      const made = await context.keyRing.custody.create(alg);
+      const stored = await db.transaction(async (tx) => {
+        const current = await tx.signingKeys.list(['next', 'active']);
+        const stillDue = nextKeyDue(current, alg, nowMs, times);
+        if (stillDue === undefined) return false;
+        await tx.signingKeys.insert(
+          custodyKeyRecord(made, context.keyRing.custody.kind, {
+            nowMs,
+            activatesAt: stillDue.activatesAt,
+          }),
+        );
+        return true;
+      });
+      if (stored) touched.add(alg);
+      // Never stored (another instance was quicker): its custody forgets it.
+      else await context.keyRing.custody.stateChanged(made, 'retired');
+    }
+
+    // 4. Retiring keys whose every token has expired are retired; one made before retirement
+    // times existed gets one, counted from now.
+    for (const key of keys) {
+      if (key.state !== 'retiring') continue;
+      const changed =
+        key.retiresAt === null
+          ? await db.signingKeys.scheduleRetirement(key.kid, retiresAtMs)
+          : key.retiresAt <= nowMs &&
+            (await db.transaction((tx) => tx.signingKeys.retire(key.kid, ['retiring'], nowMs)));
+      if (changed) touched.add(key.alg);
+    }
+
+    // 5. Tell the custody about every key that changed, and finish retirements (erase the private
+    // half) — including any a restart interrupted between the retirement and the erasure.
+    const all = await db.signingKeys.listAll();
+    await announceKeyChanges(
+      context,
+      all.filter(
+        (key) =>
+          (key.state === 'retired' && key.sealedPrivateJwk !== '') ||
+          (touched.has(key.alg) && key.state !== 'retired'),
+      ),
+      { reload: touched.size > 0 },
+    );
+    return true;
+  });
 }
 
 /** Lets another instance take over at once (service shutdown), instead of after the lease expires. */
