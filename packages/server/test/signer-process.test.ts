@@ -353,6 +353,27 @@ describe('the signer process custody', () => {
     expect(failures.every((error) => error instanceof SignerUnavailableError)).toBe(true);
   }, 30_000);
 
+  it('closes a connection that does not finish the handshake in time, and an idle one; the custody reconnects', async () => {
+    const s = setup();
+    await startSigner(s, { handshakeTimeoutMs: 150, idleTimeoutMs: 150 });
+    const silent = createConnection(s.socketPath);
+    silent.on('error', () => {});
+    const heard: Buffer[] = [];
+    silent.on('data', (chunk: Buffer) => heard.push(chunk));
+    const opened = performance.now();
+    await new Promise((resolve) => silent.once('close', resolve));
+    expect(performance.now() - opened).toBeGreaterThanOrEqual(100);
+    expect(new FrameReader().push(Buffer.concat(heard))[0]?.header.type).toBe('challenge');
+    const idle = await rawConnection(s);
+    expect(idle.welcome?.type).toBe('welcome');
+    await idle.whenClosed();
+    const custody = custodyFor(s);
+    const key = await activeKey(custody, 'EdDSA');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Its connection was closed as idle meanwhile; the next call simply reconnects.
+    await signJwt(custody, key);
+  });
+
   it('a signer that is down fails the call quickly with the typed error, never a hang', async () => {
     const s = setup();
     mkdirSync(join(s.dir, 'run'), { mode: 0o700 });
