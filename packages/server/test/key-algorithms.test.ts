@@ -173,3 +173,31 @@ describe('several signing algorithms', () => {
     expect(published).toEqual(['ES256']);
   });
 });
+
+describe('ML-DSA (experimental)', () => {
+  it('signs with ML-DSA-44 as the lead algorithm: its own routes and jose accept the tokens, the JWKS holds no private member', async () => {
+    const pq = await startTestService({ WRIT_SIGNING_ALGORITHMS: 'ML-DSA-44' });
+    try {
+      await pq.addUser(email, password);
+      const tokens = await signInBody(pq.url, email, password);
+      expect(decodeProtectedHeader(tokens.access_token).alg).toBe('ML-DSA-44');
+      // About 2.4 KB of signature in every token.
+      expect(tokens.access_token.length).toBeGreaterThan(3000);
+      expect(
+        (await call(pq.url, 'GET', '/auth/sessions', { token: tokens.access_token })).status,
+      ).toBe(200);
+      const jwks = await call(pq.url, 'GET', '/.well-known/jwks.json');
+      const [jwk] = jwks.body.keys as Array<Record<string, unknown>>;
+      expect(jwk).toMatchObject({ kty: 'AKP', alg: 'ML-DSA-44', use: 'sig' });
+      expect(jwk).not.toHaveProperty('priv');
+      const verified = await jwtVerify(
+        tokens.access_token,
+        createRemoteJWKSet(new URL(`${pq.url}/.well-known/jwks.json`)),
+        { algorithms: ['ML-DSA-44'], audience: api },
+      );
+      expect(verified.protectedHeader.kid).toBe(jwk?.kid);
+    } finally {
+      await pq.destroy();
+    }
+  });
+});
