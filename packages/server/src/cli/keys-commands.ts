@@ -211,7 +211,7 @@ async function emergency(
   for (const kid of done.withdrawnKids) io.stdout(`withdrawn and revoked ${kid}`);
   for (const kid of done.activeKids) io.stdout(`signing now ${kid}`);
   io.stderr(
-    'a running service follows within a second and streams the revocation to mirrors at its next heartbeat; consumers without the mirror refuse the withdrawn key at their next JWKS refresh',
+    'a running service follows within a second, its revocation mirrors refuse the withdrawn keys within a second, consumers without the mirror at their next JWKS refresh (see docs/keys.md)',
   );
   return 0;
 }
