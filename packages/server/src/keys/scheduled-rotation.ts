@@ -68,17 +68,20 @@ export async function runScheduledRotation(
     if (!held) return false;
 
     const configured: readonly SigningAlgorithm[] = context.config.signingAlgorithms;
+    const isConfigured = (alg: string): boolean => (configured as readonly string[]).includes(alg);
     const lead = configured[0];
     const nowMs = clock.nowMs();
     const retiresAtMs = nowMs + times.retireAfterMs;
     const touched = new Set<string>();
     let keys = await db.signingKeys.list(['next', 'active', 'retiring']);
 
-    // 1. Next keys whose time has come, oldest first; those of algorithms no longer configured are
-    // withdrawn instead (they never signed).
+    // 1. Next keys of configured algorithms whose time has come, oldest first.
     const due = keys
       .filter(
-        (key) => key.state === 'next' && (key.activatesAt ?? Number.POSITIVE_INFINITY) <= nowMs,
+        (key) =>
+          key.state === 'next' &&
+          isConfigured(key.alg) &&
+          (key.activatesAt ?? Number.POSITIVE_INFINITY) <= nowMs,
       )
       .sort((a, b) => startOf(a) - startOf(b));
     for (const key of due) {
@@ -86,20 +89,23 @@ export async function runScheduledRotation(
       // it would leave every instance unable to load the ring. The other steps go on.
       if (key.custody !== context.keyRing.custody.kind) continue;
       const changed = await db.transaction((tx) =>
-        (configured as readonly string[]).includes(key.alg)
-          ? tx.signingKeys.activate(key.kid, { nowMs, retiresAtMs, replaces: 'same-algorithm' })
-          : tx.signingKeys.retire(key.kid, ['next'], nowMs),
+        tx.signingKeys.activate(key.kid, { nowMs, retiresAtMs, replaces: 'same-algorithm' }),
       );
       if (changed) touched.add(key.alg);
     }
     if (touched.size > 0) keys = await db.signingKeys.list(['next', 'active', 'retiring']);
 
-    // 2. Algorithms taken out of the set stop signing, once the lead algorithm can take over.
+    // 2. Algorithms taken out of the set stop signing, once the lead algorithm can take over: the
+    // active key retires, a waiting next key (it never signed) is withdrawn.
     if (keys.some((key) => key.state === 'active' && key.alg === lead)) {
       for (const key of keys) {
-        if (key.state !== 'active' || (configured as readonly string[]).includes(key.alg)) continue;
-        if (await db.transaction((tx) => tx.signingKeys.startRetiring(key.kid, retiresAtMs)))
-          touched.add(key.alg);
+        if (isConfigured(key.alg) || key.custody !== context.keyRing.custody.kind) continue;
+        const changed =
+          key.state === 'active'
+            ? await db.transaction((tx) => tx.signingKeys.startRetiring(key.kid, retiresAtMs))
+            : key.state === 'next' &&
+              (await db.transaction((tx) => tx.signingKeys.retire(key.kid, ['next'], nowMs)));
+        if (changed) touched.add(key.alg);
       }
     }
 
