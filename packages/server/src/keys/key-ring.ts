@@ -136,9 +136,8 @@ export class KeyRing implements Signer {
         return true;
       });
       // Another instance started at the same moment and won: these keys were never stored.
-      await Promise.all(
-        made.map((key) => custody.stateChanged(key, inserted ? 'active' : 'retired')),
-      );
+      // (Stored ones are announced active below, with every active key.)
+      if (!inserted) await Promise.all(made.map((key) => custody.stateChanged(key, 'retired')));
     }
     const version = await db.signingKeys.version();
     const records = await db.signingKeys.list(publishedStates);
