@@ -118,11 +118,17 @@ export function keysTable(keys: readonly KeySummary[]): string[] {
   );
 }
 
-export function keysList(io: CliIo): Promise<number> {
-  return withKeysContext(io, async (context) => {
-    for (const line of keysTable(await listKeys(context))) io.stdout(line);
+/** Read-only: the store alone, no ring (so no first key is made, and no master key needed to open one). */
+export async function keysList(io: CliIo): Promise<number> {
+  const config = loadCliConfig(io);
+  if (config === undefined) return 1;
+  const { db, close } = await openServiceDatabase(config.databaseUrl);
+  try {
+    for (const line of keysTable(await listKeys({ db }))) io.stdout(line);
     return 0;
-  });
+  } finally {
+    await close();
+  }
 }
 
 export function keysExportPublic(io: CliIo): Promise<number> {
