@@ -104,9 +104,10 @@ export function keysTable(keys: readonly KeySummary[]): string[] {
       key.alg,
       key.state,
       isoOrDash(key.createdAt),
-      // An active key shows when it started signing; a next key when it will.
-      isoOrDash(key.activatesAt ?? key.activatedAt),
-      isoOrDash(key.retiresAt ?? key.retiredAt),
+      // What happened, else what is scheduled: when it began signing or will; when it retired
+      // or will.
+      isoOrDash(key.activatedAt ?? key.activatesAt),
+      isoOrDash(key.retiredAt ?? key.retiresAt),
     ]),
   ];
   const widths =
