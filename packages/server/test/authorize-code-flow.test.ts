@@ -14,11 +14,11 @@ import {
   postSignIn,
   type RegisteredClient,
   redirectParams,
+  refreshGrant,
   registerClient,
   signInFormOf,
   signInThroughPage,
 } from './support/authorize-flow.ts';
-import { basic, postForm } from './support/oauth.ts';
 import { readServiceFile } from './support/service-file.ts';
 
 const email = 'ada@example.com';
@@ -341,12 +341,7 @@ describe('redeeming a code', () => {
     // The first redemption's refresh token died with its session.
     const refreshed = await exchangeCode(service, client, {});
     expect(refreshed.status).toBe(400);
-    const refresh = await postForm(
-      service.url,
-      '/oauth/token',
-      { grant_type: 'refresh_token', refresh_token: String(first.body.refresh_token) },
-      { authorization: basic(client.clientId, client.clientSecret ?? '') },
-    );
+    const refresh = await refreshGrant(service, client, String(first.body.refresh_token));
     expect(refresh.status).toBe(400);
     expect(refresh.body.error).toBe('invalid_grant');
     // And its access token is in the revocation log (sid).

@@ -4,9 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, signInBody } from '../../../test/support/api-client.ts';
 import { type LoopbackListener, listenOnLoopback } from '../../../test/support/loopback.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
-import { codeFlowTokens, type RegisteredClient, registerClient } from './support/authorize-flow.ts';
+import {
+  codeFlowTokens,
+  type RegisteredClient,
+  refreshGrant,
+  registerClient,
+} from './support/authorize-flow.ts';
 import { eventually } from './support/interop-rp.ts';
-import { basic, postForm } from './support/oauth.ts';
 
 const email = 'ada@example.com';
 const password = 'correct horse battery staple';
@@ -80,12 +84,7 @@ describe('DELETE /auth/sessions/:id', () => {
     expect(deleted.status).toBe(204);
 
     // The client session opened through it ended with it: its refresh token is refused.
-    const refreshed = await postForm(
-      service.url,
-      '/oauth/token',
-      { grant_type: 'refresh_token', refresh_token: signedIn.refreshToken },
-      { authorization: basic(client.clientId, client.clientSecret ?? '') },
-    );
+    const refreshed = await refreshGrant(service, client, signedIn.refreshToken);
     expect(refreshed.status).toBe(400);
     expect(refreshed.body.error).toBe('invalid_grant');
 
@@ -112,12 +111,7 @@ describe('DELETE /auth/sessions/:id', () => {
     }
     const after = await call(service.url, 'GET', '/auth/activity', { token: other.access_token });
     expect(after.body.activity).toEqual(before.body.activity);
-    const refreshed = await postForm(
-      service.url,
-      '/oauth/token',
-      { grant_type: 'refresh_token', refresh_token: signedIn.refreshToken },
-      { authorization: basic(client.clientId, client.clientSecret ?? '') },
-    );
+    const refreshed = await refreshGrant(service, client, signedIn.refreshToken);
     expect(refreshed.status).toBe(200);
   });
 });

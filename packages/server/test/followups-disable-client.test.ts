@@ -6,9 +6,9 @@ import {
   CookieJar,
   codeFlowTokens,
   type RegisteredClient,
+  refreshGrant,
   registerClient,
 } from './support/authorize-flow.ts';
-import { basic, postForm } from './support/oauth.ts';
 
 const email = 'ada@example.com';
 const password = 'correct horse battery staple';
@@ -37,12 +37,7 @@ async function tokensFor(client: RegisteredClient, jar: CookieJar) {
 }
 
 const refresh = (client: RegisteredClient, refreshToken: string) =>
-  postForm(
-    service.url,
-    '/oauth/token',
-    { grant_type: 'refresh_token', refresh_token: refreshToken },
-    { authorization: basic(client.clientId, client.clientSecret ?? '') },
-  );
+  refreshGrant(service, client, refreshToken);
 
 /** The revocation log's entries for one target value, as every mirror reads them. */
 async function logEntriesFor(value: string) {

@@ -2,8 +2,12 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, signInBody } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
-import { codeFlowTokens, type RegisteredClient, registerClient } from './support/authorize-flow.ts';
-import { basic, postForm } from './support/oauth.ts';
+import {
+  codeFlowTokens,
+  type RegisteredClient,
+  refreshGrant,
+  registerClient,
+} from './support/authorize-flow.ts';
 
 const email = 'ada@example.com';
 const password = 'correct horse battery staple';
@@ -71,12 +75,7 @@ describe('the first-party guard of /auth/*', () => {
       token: firstParty.access_token,
     });
     expect(sessions.status).toBe(200);
-    const refreshed = await postForm(
-      service.url,
-      '/oauth/token',
-      { grant_type: 'refresh_token', refresh_token: oauth.refreshToken },
-      { authorization: basic(client.clientId, client.clientSecret ?? '') },
-    );
+    const refreshed = await refreshGrant(service, client, oauth.refreshToken);
     expect(refreshed.status).toBe(200);
   });
 

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { call } from '../../../../test/support/api-client.ts';
 import type { TestService } from '../../../../test/support/test-service.ts';
+import { basic, type FormResponse, postForm } from './oauth.ts';
 
 /** Helpers that drive the authorization endpoint the way a browser and a client would. */
 
@@ -258,4 +259,18 @@ export async function codeFlowTokens(
     idToken: String(token.body.id_token),
     body: token.body,
   };
+}
+
+/** `POST /oauth/token` for `refresh_token`, authenticated as the client (Basic). */
+export function refreshGrant(
+  service: TestService,
+  client: RegisteredClient,
+  refreshToken: string,
+): Promise<FormResponse> {
+  return postForm(
+    service.url,
+    '/oauth/token',
+    { grant_type: 'refresh_token', refresh_token: refreshToken },
+    { authorization: basic(client.clientId, client.clientSecret ?? '') },
+  );
 }
