@@ -32,12 +32,14 @@ class SigningKey {
   readonly activatedAt: number;
   readonly #handle: KeyHandle;
   readonly #headers = new Map<string, string>();
+  readonly #onRefused: SignatureRefused;
 
-  constructor(handle: KeyHandle, activatedAt: number) {
+  constructor(handle: KeyHandle, activatedAt: number, onRefused: SignatureRefused) {
     this.kid = handle.kid;
     this.alg = handle.alg;
     this.activatedAt = activatedAt;
     this.#handle = handle;
+    this.#onRefused = onRefused;
   }
 
   #encodedHeader(typ: string): string {
@@ -50,16 +52,26 @@ class SigningKey {
     return encoded;
   }
 
-  async sign(request: SignRequest): Promise<string> {
+  /** `again`: this is the one retry after a refusal (see `KeyRing.#signAfterReload`). */
+  async sign(request: SignRequest, again = false): Promise<string> {
     const payload = Buffer.from(JSON.stringify({ ...request.claims })).toString('base64url');
     const input = `${this.#encodedHeader(request.typ)}.${payload}`;
-    const signature = await this.#handle.sign(Buffer.from(input));
+    let signature: Uint8Array;
+    try {
+      signature = await this.#handle.sign(Buffer.from(input));
+    } catch (error) {
+      if (again) throw error;
+      return this.#onRefused(request, this.kid, error);
+    }
     const bytes = Buffer.isBuffer(signature)
       ? signature
       : Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength);
     return `${input}.${bytes.toString('base64url')}`;
   }
 }
+
+/** What the ring does when a custody refuses a signature: sign again or throw the error. */
+type SignatureRefused = (request: SignRequest, kid: string, error: unknown) => Promise<string>;
 
 export interface KeyRingOptions {
   readonly db: UnitOfWork<SigningKeysStores>;
@@ -98,7 +110,7 @@ export class KeyRing implements Signer {
   /** This ring's name among instances sharing the database (the rotation lease's holder). */
   readonly instanceId = `ring-${randomUUID()}`;
   readonly #options: KeyRingOptions;
-  #state: RingState;
+  #state!: RingState;
   #version: number;
   #generation = 0;
   /** Reloads run one after another, so an older read never overwrites a newer one. */
@@ -111,10 +123,9 @@ export class KeyRing implements Signer {
   /** A store the ring cannot load is reported once, not twice a second, until a reload succeeds. */
   #followFailing = false;
 
-  private constructor(options: KeyRingOptions, state: RingState, version: number) {
+  private constructor(options: KeyRingOptions, version: number) {
     this.custody = options.custody;
     this.#options = options;
-    this.#state = state;
     this.#version = version;
   }
 
@@ -147,7 +158,8 @@ export class KeyRing implements Signer {
       if (record.state === 'active' && record.custody === custody.kind)
         await custody.stateChanged(custodyReference(record), 'active');
     }
-    const ring = new KeyRing(options, await loadState(records, options, undefined), version);
+    const ring = new KeyRing(options, version);
+    ring.#state = await loadState(records, options, undefined, ring.#signAfterReload);
     ring.#follow();
     return ring;
   }
@@ -162,7 +174,7 @@ export class KeyRing implements Signer {
       // The version first: a write landing between the two reads shows at the next poll.
       const version = await db.signingKeys.version();
       const records = await db.signingKeys.list(publishedStates);
-      this.#state = await loadState(records, this.#options, this.#state);
+      this.#state = await loadState(records, this.#options, this.#state, this.#signAfterReload);
       this.#version = version;
       this.#generation += 1;
     });
@@ -234,14 +246,32 @@ export class KeyRing implements Signer {
    * One Map lookup on the hot path, none when no audience has an algorithm of its own.
    */
   sign(request: SignRequest): Promise<string> {
+    return this.#signingKeyFor(request).sign(request);
+  }
+
+  #signingKeyFor(request: SignRequest): SigningKey {
     const state = this.#state;
-    if (state.byAudience.size === 0) return state.lead.sign(request);
+    if (state.byAudience.size === 0) return state.lead;
     const aud = request.claims.aud;
     const first = Array.isArray(aud) ? aud[0] : aud;
-    return (
-      (typeof first === 'string' ? state.byAudience.get(first) : undefined) ?? state.lead
-    ).sign(request);
+    return (typeof first === 'string' ? state.byAudience.get(first) : undefined) ?? state.lead;
   }
+
+  /**
+   * A custody that enforces states (the signer process signs only with keys it was told are
+   * active) refuses a key another instance has just retired, before this ring's next poll
+   * noticed: if the store moved on since this ring loaded, reload once and sign with the key
+   * that signs now. Otherwise, or if the key has not changed, or on a second refusal, the
+   * custody's error propagates as it was (a signer that is down answers 503, not 500).
+   */
+  readonly #signAfterReload: SignatureRefused = async (request, kid, error) => {
+    const version = await this.#options.db.signingKeys.version().catch(() => this.#version);
+    if (version === this.#version) throw error;
+    await this.reload();
+    const key = this.#signingKeyFor(request);
+    if (key.kid === kid) throw error;
+    return key.sign(request, true);
+  };
 
   publicKeys(): readonly JWK[] {
     return this.#state.published;
@@ -257,12 +287,17 @@ async function openKey(
   record: StoredSigningKey,
   options: KeyRingOptions,
   previous: RingState | undefined,
+  onRefused: SignatureRefused,
 ): Promise<SigningKey> {
   const activatedAt = record.activatedAt ?? record.createdAt;
   const opened = previous?.active.get(record.alg);
   if (opened?.kid === record.kid) return opened;
   refuseUnopenable(record, options.custody);
-  return new SigningKey(await options.custody.open(custodyReference(record)), activatedAt);
+  return new SigningKey(
+    await options.custody.open(custodyReference(record)),
+    activatedAt,
+    onRefused,
+  );
 }
 
 /**
@@ -292,11 +327,13 @@ async function loadState(
   records: readonly StoredSigningKey[],
   options: KeyRingOptions,
   previous: RingState | undefined,
+  onRefused: SignatureRefused,
 ): Promise<RingState> {
   // Oldest first, so a later activation of an algorithm wins if two were ever active at once.
   const active = new Map<string, SigningKey>();
   for (const record of records) {
-    if (record.state === 'active') active.set(record.alg, await openKey(record, options, previous));
+    if (record.state === 'active')
+      active.set(record.alg, await openKey(record, options, previous, onRefused));
   }
   // The lead algorithm's key; during an algorithm switch (its next key not active yet) the first
   // configured algorithm that has one; failing that, the newest active key, so the ring signs
