@@ -10,6 +10,7 @@ import {
   addServiceClient,
   basic,
   basicAuthOf,
+  clientCredentialsToken,
   openClientSession,
   postForm,
   type RegisteredClient,
@@ -42,16 +43,8 @@ afterAll(() => service.destroy());
 
 const auth = basicAuthOf;
 
-async function accessTokenFor(registered: RegisteredClient): Promise<string> {
-  const response = await postForm(
-    service.url,
-    '/oauth/token',
-    { grant_type: 'client_credentials' },
-    auth(registered),
-  );
-  expect(response.status).toBe(200);
-  return String(response.body.access_token);
-}
+const accessTokenFor = (registered: RegisteredClient) =>
+  clientCredentialsToken(service, registered);
 
 function introspect(
   caller: RegisteredClient,

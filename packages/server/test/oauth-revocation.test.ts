@@ -7,6 +7,7 @@ import {
   addRefreshingClient,
   addServiceClient,
   basicAuthOf,
+  clientCredentialsToken,
   openClientSession,
   postForm,
   type RegisteredClient,
@@ -36,16 +37,8 @@ async function isActive(token: string): Promise<boolean> {
   return answer.body.active === true;
 }
 
-async function clientCredentialsToken(registered: RegisteredClient): Promise<string> {
-  const response = await postForm(
-    service.url,
-    '/oauth/token',
-    { grant_type: 'client_credentials' },
-    auth(registered),
-  );
-  expect(response.status).toBe(200);
-  return String(response.body.access_token);
-}
+const accessTokenFor = (registered: RegisteredClient) =>
+  clientCredentialsToken(service, registered);
 
 function jtiOf(jwt: string): string {
   const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()) as {
@@ -63,7 +56,7 @@ async function logEntries(): Promise<{ target: { type: string; value: string } }
 describe('POST /oauth/revoke', () => {
   it('revokes an access token by a jti entry in the log, answered 200 with no body', async () => {
     const owner = await addServiceClient(service, { audiences: ['https://api.writ.test'] });
-    const token = await clientCredentialsToken(owner);
+    const token = await accessTokenFor(owner);
     expect(await isActive(token)).toBe(true);
     const response = await revoke(owner, { token, token_type_hint: 'access_token' });
     expect(response.status).toBe(200);
@@ -81,7 +74,7 @@ describe('POST /oauth/revoke', () => {
       access_token_format: 'opaque',
       audiences: ['https://api.writ.test'],
     });
-    const token = await clientCredentialsToken(owner);
+    const token = await accessTokenFor(owner);
     expect(token).toMatch(/^wat_/);
     expect(await isActive(token)).toBe(true);
     expect((await revoke(owner, { token })).status).toBe(200);
@@ -91,7 +84,7 @@ describe('POST /oauth/revoke', () => {
   it("leaves another client's access token alone, with the same 200", async () => {
     const owner = await addServiceClient(service, { audiences: ['https://api.writ.test'] });
     const other = await addServiceClient(service, { audiences: ['https://api.writ.test'] });
-    const token = await clientCredentialsToken(owner);
+    const token = await accessTokenFor(owner);
     const response = await revoke(other, { token });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({});
@@ -175,7 +168,7 @@ describe('revokeClientSessions (for the clients module, when it disables a clien
     ];
     const spared = await openClientSession(service, bystander.client, userId);
     const machine = await addServiceClient(service, { audiences: ['https://api.writ.test'] });
-    const machineToken = await clientCredentialsToken(machine);
+    const machineToken = await accessTokenFor(machine);
     const { revokedIds, entries } = await service.context.db.transaction((tx) =>
       revokeClientSessions(tx, {
         clientId: doomed.client.clientId,

@@ -108,3 +108,22 @@ export async function postForm(
 export function basicAuthOf(registered: RegisteredClient): { readonly authorization: string } {
   return { authorization: basic(registered.client.clientId, registered.secret ?? '') };
 }
+
+/** A client_credentials access token for a client registered by `addClient` (Basic). */
+export async function clientCredentialsToken(
+  service: TestService,
+  registered: RegisteredClient,
+): Promise<string> {
+  const response = await postForm(
+    service.url,
+    '/oauth/token',
+    { grant_type: 'client_credentials' },
+    basicAuthOf(registered),
+  );
+  if (response.status !== 200) {
+    throw new Error(
+      `client_credentials failed: ${response.status} ${JSON.stringify(response.body)}`,
+    );
+  }
+  return String(response.body.access_token);
+}
