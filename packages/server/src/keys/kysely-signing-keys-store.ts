@@ -150,6 +150,17 @@ export function kyselySigningKeysStore(db: Kysely<SigningKeysTables>): SigningKe
       return rows.map(toRecord);
     },
 
+    async listUnerasedRetired() {
+      const rows = await db
+        .selectFrom('signing_keys')
+        .selectAll()
+        .where('state', '=', 'retired')
+        .where('sealed_private_jwk', '!=', '')
+        .orderBy('created_at', 'asc')
+        .execute();
+      return rows.map(toRecord);
+    },
+
     async version() {
       const row = await db
         .selectFrom('key_ring_version')

@@ -145,16 +145,14 @@ export async function runScheduledRotation(
 
     // 5. Tell the custody about every key that changed, and finish retirements (erase the private
     // half) — including any a restart interrupted between the retirement and the erasure.
-    const all = await db.signingKeys.listAll();
-    await announceKeyChanges(
-      context,
-      all.filter(
-        (key) =>
-          (key.state === 'retired' && key.sealedPrivateJwk !== '') ||
-          (touched.has(key.alg) && key.state !== 'retired'),
+    // (Retired rows stay for the record, public half only, so the step never reads them all.)
+    const changed = [
+      ...(await db.signingKeys.list(['next', 'active', 'retiring'])).filter((key) =>
+        touched.has(key.alg),
       ),
-      { reload: touched.size > 0 },
-    );
+      ...(await db.signingKeys.listUnerasedRetired()),
+    ];
+    await announceKeyChanges(context, changed, { reload: touched.size > 0 });
     return true;
   });
 }

@@ -11,6 +11,8 @@ export interface SigningKeysStore {
   list(states: readonly SigningKeyState[]): Promise<StoredSigningKey[]>;
   /** Every key, retired ones included, oldest first. */
   listAll(): Promise<StoredSigningKey[]>;
+  /** Retired keys whose custody reference is not erased yet (a retirement not finished). */
+  listUnerasedRetired(): Promise<StoredSigningKey[]>;
   /**
    * Makes the `next` key `kid` active and moves the keys it replaces to `retiring` (due to be
    * retired at `retiresAtMs`): every other active key (`replaces: 'every-active'`, the one-key
