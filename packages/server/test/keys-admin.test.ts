@@ -1,7 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, signInBody } from '../../../test/support/api-client.ts';
+import { freePort } from '../../../test/support/loopback.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
+import { createApiKey } from '../src/api-keys/create-api-key.ts';
+import { type RunningService, startService } from '../src/app/start-service.ts';
+import { loadConfig } from '../src/platform/config/load-config.ts';
 
 /** The keys admin API over HTTP: GET /admin/keys, POST /admin/keys/rotate, GET /admin/keys/public. */
 let service: TestService;
@@ -251,5 +259,69 @@ describe('POST /admin/keys/rotate: rotations', () => {
     );
     const published = await jwksKids();
     for (const row of activeBefore) expect(published).not.toContain(row.kid);
+  });
+});
+
+describe('the keys admin API in the logs', () => {
+  const logLines: string[] = [];
+  let logged: RunningService;
+  let loggedDir: string;
+
+  beforeAll(async () => {
+    loggedDir = mkdtempSync(join(tmpdir(), 'writ-keys-admin-logs-'));
+    const config = loadConfig({
+      env: {
+        WRIT_DATA_DIR: loggedDir,
+        WRIT_PORT: String(await freePort()),
+        WRIT_MASTER_KEY: randomBytes(32).toString('base64url'),
+        WRIT_AUDIENCE: 'https://api.writ.test',
+      },
+      cwd: loggedDir,
+      warn: () => {},
+    });
+    logged = await startService(config, {
+      logger: { level: 'trace', stream: { write: (line) => logLines.push(line) } },
+    });
+  });
+  afterAll(async () => {
+    await logged?.close();
+    rmSync(loggedDir, { recursive: true, force: true });
+  });
+
+  it('logs each rotation with its kids (as the runbook says) and never a key or the admin key', async () => {
+    const key = await createApiKey(logged.context, 'admin', 'logs-admin');
+    const [stored] = await logged.context.db.signingKeys.list(['active']);
+    const activeKid = String(stored?.kid);
+    const scheduled = await call(logged.url, 'POST', '/admin/keys/rotate', {
+      token: key,
+      body: {},
+    });
+    expect(scheduled.status).toBe(200);
+    const emergency = await call(logged.url, 'POST', '/admin/keys/rotate', {
+      token: key,
+      body: { emergency: true },
+    });
+    expect(emergency.status).toBe(200);
+
+    const entries = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        level: 30,
+        msg: 'key rotation started: next key published',
+        nextKid: scheduled.body.next_kid,
+      }),
+    );
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        msg: 'emergency key rotation: keys withdrawn and revoked',
+        withdrawnKids: [activeKid],
+        activeKids: emergency.body.active_kids,
+      }),
+    );
+    const all = logLines.join('\n');
+    expect(all).not.toContain(key);
+    expect(all).not.toContain(String(stored?.sealedPrivateJwk).slice(0, 32));
+    expect(all).not.toMatch(/"d":"/);
   });
 });

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
 import { SigningAlgorithms } from '../platform/config/config.ts';
 import { rotateKeysNow } from './emergency-rotation.ts';
 import { KeyRotationError } from './errors.ts';
@@ -143,47 +143,50 @@ export async function keysAdminRoutes(app: FastifyInstance, context: KeysContext
   app.post('/admin/keys/rotate', async (request, reply) => {
     const parsed = parseRotationRequest(request.body, context.config.signingAlgorithms);
     if (!parsed.ok) return refuse(reply, parsed.problem);
-    const rotation = parsed.request;
-    if (!rotation.emergency) {
-      let started: Awaited<ReturnType<typeof rotateKeys>>;
-      try {
-        started = await rotateKeys(
-          context,
-          rotation.algorithm === undefined ? {} : { algorithm: rotation.algorithm },
-        );
-      } catch (error) {
-        if (!(error instanceof KeyRotationError)) throw error;
-        return refuse(reply, rotationProblem(error));
-      }
-      request.log.info(
-        { nextKid: started.nextKid, activatesAt: started.activatesAt },
-        'key rotation started: next key published',
-      );
-      return reply.header('cache-control', 'no-store').send({
-        rotation: 'scheduled',
-        next_kid: started.nextKid,
-        activates_at: new Date(started.activatesAt).toISOString(),
-      });
-    }
-    let done: Awaited<ReturnType<typeof rotateKeysNow>>;
     try {
-      done = await rotateKeysNow(
-        context,
-        rotation.kid === undefined ? { emergency: true } : { emergency: true, kid: rotation.kid },
-      );
+      const answer = await rotate(context, parsed.request, request.log);
+      return reply.header('cache-control', 'no-store').send(answer);
     } catch (error) {
+      // The flows' own refusals (a kid no longer published, an algorithm left the set meanwhile).
       if (!(error instanceof KeyRotationError)) throw error;
       return refuse(reply, rotationProblem(error));
     }
-    // Kids are public (they are in the JWKS): logged so operators can find the event.
-    request.log.warn(
-      { withdrawnKids: done.withdrawnKids, activeKids: done.activeKids },
-      'emergency key rotation: keys withdrawn and revoked',
-    );
-    return reply.header('cache-control', 'no-store').send({
-      rotation: 'emergency',
-      active_kids: done.activeKids,
-      withdrawn_kids: done.withdrawnKids,
-    });
   });
+}
+
+/** Runs the rotation asked for and says what changed. Kids are public (they are in the JWKS). */
+async function rotate(
+  context: KeysContext,
+  rotation: RotationRequest,
+  log: FastifyBaseLogger,
+): Promise<Record<string, unknown>> {
+  if (!rotation.emergency) {
+    const started = await rotateKeys(
+      context,
+      rotation.algorithm === undefined ? {} : { algorithm: rotation.algorithm },
+    );
+    log.info(
+      { nextKid: started.nextKid, activatesAt: started.activatesAt },
+      'key rotation started: next key published',
+    );
+    return {
+      rotation: 'scheduled',
+      next_kid: started.nextKid,
+      activates_at: new Date(started.activatesAt).toISOString(),
+    };
+  }
+  const done = await rotateKeysNow(
+    context,
+    rotation.kid === undefined ? { emergency: true } : { emergency: true, kid: rotation.kid },
+  );
+  // Operators find the event by this line (docs/keys.md, the runbook's logs).
+  log.warn(
+    { withdrawnKids: done.withdrawnKids, activeKids: done.activeKids },
+    'emergency key rotation: keys withdrawn and revoked',
+  );
+  return {
+    rotation: 'emergency',
+    active_kids: done.activeKids,
+    withdrawn_kids: done.withdrawnKids,
+  };
 }
