@@ -64,9 +64,10 @@ export async function rotateKeysNow(
       });
     context.notifier.publish(entries);
     const freshKids = new Set(fresh.map((key) => key.kid));
-    const changed = (await context.db.signingKeys.listAll()).filter(
-      (key) => freshKids.has(key.kid) || withdrawnKids.includes(key.kid),
-    );
+    const changed = [
+      ...(await context.db.signingKeys.list(['active'])),
+      ...(await context.db.signingKeys.listUnerasedRetired()),
+    ].filter((key) => freshKids.has(key.kid) || withdrawnKids.includes(key.kid));
     await announceKeyChanges(context, changed);
     return { activeKids: context.keyRing.activeKids(), withdrawnKids };
   });

@@ -36,9 +36,10 @@ export async function rotateKeys(
       await tx.signingKeys.insert(custodyKeyRecord(key, custody.kind, { nowMs, activatesAt }));
       return waiting.map((next) => next.kid);
     });
-    const changed = (await context.db.signingKeys.listAll()).filter(
-      (stored) => stored.kid === key.kid || withdrawn.includes(stored.kid),
-    );
+    const changed = [
+      ...(await context.db.signingKeys.list(['next'])),
+      ...(await context.db.signingKeys.listUnerasedRetired()),
+    ].filter((stored) => stored.kid === key.kid || withdrawn.includes(stored.kid));
     await announceKeyChanges(context, changed);
     return { nextKid: key.kid, activatesAt };
   });
