@@ -58,16 +58,19 @@ async function withKeysContext(
   if (config === undefined) return 1;
   const { db, close } = await openServiceDatabase(config.databaseUrl);
   try {
+    const custody = await openKeyCustody(config);
     let keyRing: KeyRing;
     try {
       keyRing = await KeyRing.open({
         db,
-        custody: await openKeyCustody(config),
+        custody,
         clock: systemClock,
         signingAlgorithms: config.signingAlgorithms,
         audienceAlgorithms: config.audienceAlgorithms,
       });
     } catch (error) {
+      // The ring closes the custody once it exists; until then it is ours to close.
+      await custody.close();
       if (error instanceof SealedBoxError) {
         io.stderr(
           'error: the master key does not open the stored signing keys (is WRIT_MASTER_KEY the one the service runs with?)',
