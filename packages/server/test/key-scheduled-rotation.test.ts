@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../../../test/support/api-client.ts';
@@ -139,5 +140,44 @@ describe('scheduled rotation', () => {
     expect(waiting[0]?.activatesAt).toBeLessThan(
       (activated?.activatedAt ?? 0) + times.periodMs + 1000,
     );
+  });
+});
+
+describe("the service's own timer", () => {
+  it('runs the step every tenth of a period (at least once a second): keys publish and activate with nobody calling it', async () => {
+    const shortPeriodSec = 4;
+    const short = rotationTimes(shortPeriodSec);
+    expect(short.stepEveryMs).toBe(1000);
+    const timed = await startTestService({ WRIT_KEY_ROTATION_SEC: String(shortPeriodSec) });
+    try {
+      const waitFor = async (what: string, done: () => Promise<boolean>): Promise<void> => {
+        const from = performance.now();
+        while (!(await done())) {
+          expect(performance.now() - from, what).toBeLessThan(3000);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      };
+      const stateOf = async (state: string) =>
+        (await listKeys(timed.context)).filter((key) => key.state === state);
+      const [first] = await stateOf('active');
+      // A next key is due one period after the first key began, less the lead time: with a
+      // period shorter than the lead time, that is at once (the step at start-up publishes it).
+      timed.clock.advance(
+        Math.max(
+          0,
+          (first?.activatedAt ?? 0) + short.periodMs - short.leadTimeMs - timed.clock.nowMs(),
+        ),
+      );
+      await waitFor('a next key published', async () => (await stateOf('next')).length > 0);
+      const [next] = await stateOf('next');
+      timed.clock.advance((next?.activatesAt ?? 0) - timed.clock.nowMs());
+      await waitFor('the next key active', async () =>
+        (await stateOf('active')).some((key) => key.kid === next?.kid),
+      );
+      expect(timed.context.keyRing.activeKid()).toBe(next?.kid);
+      expect((await stateOf('retiring')).map((key) => key.kid)).toEqual([first?.kid]);
+    } finally {
+      await timed.destroy();
+    }
   });
 });
