@@ -162,6 +162,22 @@ describe('discovery metadata', () => {
     expect(body).not.toHaveProperty('registration_endpoint');
   });
 
+  it('is cached no longer than the JWKS, whose algorithms it names', async () => {
+    const maxAge = (response: Response) =>
+      Number(/max-age=(\d+)/.exec(response.headers.get('cache-control') ?? '')?.[1]);
+    const jwks = await fetch(`${service.url}/.well-known/jwks.json`);
+    const jwksMaxAge = maxAge(jwks);
+    expect(jwksMaxAge).toBeGreaterThan(0);
+    for (const path of [
+      '/.well-known/oauth-authorization-server',
+      '/.well-known/openid-configuration',
+    ]) {
+      const metadata = await fetch(`${service.url}${path}`);
+      expect(maxAge(metadata)).toBeGreaterThan(0);
+      expect(maxAge(metadata)).toBeLessThanOrEqual(jwksMaxAge);
+    }
+  });
+
   it('advertises registration only when it is enabled', async () => {
     const enabled = await startTestService({ WRIT_DYNAMIC_CLIENT_REGISTRATION: 'true' });
     try {

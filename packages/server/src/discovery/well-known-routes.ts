@@ -13,10 +13,15 @@ export async function wellKnownRoutes(
   context: { readonly config: ServiceConfig; readonly signer: Signer },
 ): Promise<void> {
   const { issuer, dynamicClientRegistration } = context.config;
+  // Short enough that a rotated-in key is seen well before it signs: scheduled rotation
+  // publishes a next key longer than this (plus the unknown-kid cooldown) before it signs.
+  const cacheControl = `public, max-age=${rotationTimes(context.config.keyRotationPeriodSec).jwksMaxAgeSec}`;
   const sendMetadata = async (_request: unknown, reply: FastifyReply): Promise<unknown> =>
-    // Built per request: the key ring's algorithms can change while the service runs.
+    // Built per request: the key ring's algorithms can change while the service runs. Cached
+    // no longer than the JWKS: a client that takes its allowed algorithms from here (ID token
+    // signing algorithms) must not refuse an algorithm added to the ring after the JWKS has it.
     reply
-      .header('cache-control', 'public, max-age=3600')
+      .header('cache-control', cacheControl)
       // Public documents: browser-based clients discover the service from their own origin.
       .header('access-control-allow-origin', '*')
       .send(
@@ -29,12 +34,9 @@ export async function wellKnownRoutes(
   app.get('/.well-known/oauth-authorization-server', sendMetadata);
   app.get('/.well-known/openid-configuration', sendMetadata);
 
-  // Short enough that a rotated-in key is seen well before it signs: scheduled rotation
-  // publishes a next key longer than this (plus the unknown-kid cooldown) before it signs.
-  const jwksCacheControl = `public, max-age=${rotationTimes(context.config.keyRotationPeriodSec).jwksMaxAgeSec}`;
   app.get('/.well-known/jwks.json', async (_request, reply) => {
     return reply
-      .header('cache-control', jwksCacheControl)
+      .header('cache-control', cacheControl)
       .header('access-control-allow-origin', '*')
       .type('application/jwk-set+json')
       .send({ keys: context.signer.publicKeys() });
