@@ -189,6 +189,9 @@ const signatureLengths: ReadonlyMap<string, number> = new Map([
   ['ES256', 64],
   ['ES384', 96],
   ['ES512', 132],
+  // FIPS 204 fixes ML-DSA's signature length per parameter set.
+  ['ML-DSA-44', 2420],
+  ['ML-DSA-65', 3309],
 ]);
 
 export const signatureRule: Rule = ({ header, signatureBytes }) => {
