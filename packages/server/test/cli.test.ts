@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { usage } from '../src/cli/commands.ts';
 import type { CliIo } from '../src/cli/io.ts';
 import { runCli } from '../src/cli/main.ts';
 
@@ -24,6 +25,20 @@ function terminal(typed = '') {
   return { io, out, err };
 }
 const masterKey = randomBytes(32).toString('base64url');
+
+/** The commands `writ` alone prints: the first words of each line indented by two spaces. */
+const usageLines = usage.split('\n').filter((line) => /^ {2}\S/.test(line));
+const usageNames = (prefix: string, name: string) =>
+  usageLines.some(
+    (line) => line === `  ${prefix}${name}` || line.startsWith(`  ${prefix}${name} `),
+  );
+
+/** What main.ts dispatches, read from its switch: a case added there without a usage line fails below. */
+const dispatched = [
+  ...readFileSync(new URL('../src/cli/main.ts', import.meta.url), 'utf8').matchAll(
+    /^\s*case '([^']+)':/gm,
+  ),
+].map((match) => match[1] ?? '');
 
 describe('the writ CLI', () => {
   it('adds a user without ever printing the password', async () => {
@@ -70,5 +85,44 @@ describe('the writ CLI', () => {
     expect(await runCli(['frobnicate'], t.io)).toBe(2);
     expect(t.err.join('\n')).toContain('usage: writ <command>');
     expect(await runCli(['consumer', 'add', 'bad name!'], terminal().io)).toBe(2);
+  });
+
+  it('lists every command main.ts dispatches in the usage, and nothing it does not', () => {
+    expect(dispatched).toEqual(expect.arrayContaining(['start', 'user add', 'keys', 'signer']));
+    for (const command of dispatched) {
+      expect(usageNames('', command), `usage line for "writ ${command}"`).toBe(true);
+    }
+    const firstWords = new Set(dispatched.map((command) => command.split(' ')[0]));
+    for (const line of usageLines) {
+      expect(firstWords, `"${line.trim()}" is dispatched`).toContain(line.trim().split(' ')[0]);
+    }
+  });
+
+  it('names each writ keys and writ signer sub-command in the usage as their own help does', async () => {
+    const keysHelp = terminal();
+    expect(await runCli(['keys', '--help'], keysHelp.io)).toBe(0);
+    const keysSubcommands = keysHelp.err
+      .join('\n')
+      .split('\n')
+      .flatMap((line) => /^ {2}(\S.*?)(?: {2,}|$)/.exec(line)?.[1] ?? []);
+    expect(keysSubcommands).toEqual([
+      'list',
+      'rotate [--algorithm A]',
+      'rotate --emergency [kid]',
+      'export-public',
+    ]);
+    for (const sub of keysSubcommands) {
+      expect(usageNames('keys ', sub), `usage line for "writ keys ${sub}"`).toBe(true);
+    }
+    const signerHelp = terminal();
+    expect(await runCli(['signer', '--help'], signerHelp.io)).toBe(0);
+    const signerForms = signerHelp.err
+      .join('\n')
+      .split('\n')
+      .flatMap((line) => /writ (signer(?: \S+)*?)(?: {2,}|$)/.exec(line)?.[1] ?? []);
+    expect(signerForms).toEqual(['signer', 'signer secret <path>']);
+    for (const form of signerForms) {
+      expect(usageNames('', form), `usage line for "writ ${form}"`).toBe(true);
+    }
   });
 });

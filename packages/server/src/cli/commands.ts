@@ -32,12 +32,25 @@ export const usage = `usage: writ <command>
   consumer list              list active consumer keys
   client add <name> [opts]   register an OAuth client (writ client add --help); a secret is printed once
   client list                list OAuth clients (ids, names, methods, grants; never secrets)
+  keys list                  list the signing keys: kid, algorithm, state, created, activates, retires
+  keys rotate [--algorithm A]
+                             publish a next key now; it signs after the publication lead time
+  keys rotate --emergency [kid]
+                             a leaked key: a fresh key signs now, the leaked one is withdrawn from
+                             the JWKS and its tokens revoked at once (writ keys --help)
+  keys export-public         print the public key set (JWKS) as JSON
   master-key                 print a new random master key for WRIT_MASTER_KEY
+  signer                     run the signer process that holds the private keys (writ signer --help)
+  signer secret <path>       write a new secret file the signer and the service share (mode 0600)
   inspect <token|->          decode and lint a JWT without trusting it (see writ inspect --help)
   gateway --upstream <url> … run a phantom-token gateway in front of an API (writ gateway --help)
 `;
 
-function config(io: CliIo): ServiceConfig | undefined {
+/**
+ * The service's configuration as every command reads it; a configuration problem is printed
+ * (one line each) and gives `undefined`, for the command to exit 1.
+ */
+export function loadCliConfig(io: CliIo): ServiceConfig | undefined {
   try {
     return loadConfig({
       env: io.env,
@@ -57,7 +70,7 @@ export async function start(
   io: CliIo,
   onStarted?: (close: () => Promise<void>) => void,
 ): Promise<number> {
-  const settings = config(io);
+  const settings = loadCliConfig(io);
   if (settings === undefined) return 1;
   let service: RunningService;
   try {
@@ -119,7 +132,7 @@ export async function userAdd(io: CliIo, email: string | undefined): Promise<num
     io.stderr('usage: writ user add <email>');
     return 2;
   }
-  const settings = config(io);
+  const settings = loadCliConfig(io);
   if (settings === undefined) return 1;
   const password = await io.readSecret(`password for ${email}: `);
   const { db, close } = await openServiceDatabase(settings.databaseUrl);
@@ -152,7 +165,7 @@ export async function apiKeyAdd(
     );
     return 2;
   }
-  const settings = config(io);
+  const settings = loadCliConfig(io);
   if (settings === undefined) return 1;
   const { db, close } = await openServiceDatabase(settings.databaseUrl);
   try {
@@ -166,7 +179,7 @@ export async function apiKeyAdd(
 }
 
 export async function apiKeyList(io: CliIo, kind: ApiKeyKind): Promise<number> {
-  const settings = config(io);
+  const settings = loadCliConfig(io);
   if (settings === undefined) return 1;
   const { db, close } = await openServiceDatabase(settings.databaseUrl);
   try {
@@ -188,7 +201,7 @@ export async function apiKeyRevoke(
     io.stderr(`usage: writ ${kind === 'admin' ? 'admin-key' : 'consumer'} revoke <name>`);
     return 2;
   }
-  const settings = config(io);
+  const settings = loadCliConfig(io);
   if (settings === undefined) return 1;
   const { db, close } = await openServiceDatabase(settings.databaseUrl);
   try {
@@ -215,7 +228,7 @@ export async function clientAdd(io: CliIo, args: readonly string[]): Promise<num
       return 1;
     }
   }
-  const settings = config(io);
+  const settings = loadCliConfig(io);
   if (settings === undefined) return 1;
   const { db, close } = await openServiceDatabase(settings.databaseUrl);
   try {
@@ -239,7 +252,7 @@ export async function clientAdd(io: CliIo, args: readonly string[]): Promise<num
 }
 
 export async function clientList(io: CliIo): Promise<number> {
-  const settings = config(io);
+  const settings = loadCliConfig(io);
   if (settings === undefined) return 1;
   const { db, close } = await openServiceDatabase(settings.databaseUrl);
   try {

@@ -13,10 +13,9 @@ import { openKeyCustody } from '../keys/open-key-custody.ts';
 import { publicKeySet } from '../keys/public-key-set.ts';
 import { rotateKeys } from '../keys/rotate-keys.ts';
 import { systemClock } from '../platform/clock.ts';
-import type { ServiceConfig } from '../platform/config/config.ts';
-import { ConfigError, loadConfig } from '../platform/config/load-config.ts';
 import { SealedBoxError } from '../platform/crypto/sealed-box.ts';
 import { createLocalNotifier } from '../revocation/revocation-notifier.ts';
+import { loadCliConfig } from './commands.ts';
 import type { CliIo } from './io.ts';
 
 export const keysUsage = `usage: writ keys <command>
@@ -27,22 +26,6 @@ export const keysUsage = `usage: writ keys <command>
                               ones) is withdrawn from the JWKS and its tokens revoked at once
   export-public               the public key set (JWKS) as JSON on stdout
 `;
-
-function loadCliConfig(io: CliIo): ServiceConfig | undefined {
-  try {
-    return loadConfig({
-      env: io.env,
-      cwd: io.cwd,
-      warn: (message) => io.stderr(`warning: ${message}`),
-    });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr(error.message);
-      return undefined;
-    }
-    throw error;
-  }
-}
 
 /**
  * Runs `body` over the keys module's context on the service's database, opened directly; a
