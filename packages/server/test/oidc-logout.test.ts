@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, type JWTPayload, jwtVerify } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, signInBody } from '../../../test/support/api-client.ts';
 import { listenRestartably, type RestartableListener } from '../../../test/support/loopback.ts';
@@ -97,14 +97,16 @@ afterEach(() => {
 });
 
 /** Signs in through the page with `jar` and exchanges the code: the client's tokens. */
-async function signInAt(target: RegisteredClient, jar = new CookieJar()) {
+async function signInAt(
+  target: RegisteredClient,
+  jar = new CookieJar(),
+  user: { readonly email: string; readonly password: string } = { email, password },
+) {
   // A browser already signed in is answered with the code at once (single sign-on).
-  const tokens = await codeFlowTokens(
-    service,
-    target,
-    { email, password },
-    { jar, query: { scope: 'openid api' } },
-  );
+  const tokens = await codeFlowTokens(service, target, user, {
+    jar,
+    query: { scope: 'openid api' },
+  });
   return { ...tokens, sid: String(decodeJwt(tokens.idToken).sid) };
 }
 
@@ -118,13 +120,61 @@ async function stillSignedIn(jar: CookieJar, target = client): Promise<boolean> 
 const refreshAt = (target: RegisteredClient, refreshToken: string) =>
   refreshGrant(service, target, refreshToken);
 
-/** The next back-channel delivery after `seen` deliveries. */
-function nextDelivery(seen: number): Promise<Delivery> {
-  return eventually(() => rp.deliveries.slice(seen).find((d) => d.path === '/backchannel'));
+/*
+ * Every test waits for the deliveries it causes, matched by the browser session (sid) of its own
+ * sign-in, never by count or arrival order on the shared receiver: the outbox is worked in the
+ * background, so an earlier test's delivery (or retry, once a test moves the clock) can land in
+ * any later test. A test that needs to count everything sent, or to script the answers, has its
+ * own receiver and client.
+ */
+
+/** The claims of a delivery's logout token, decoded only (undefined when it carries none). */
+function logoutClaimsOf(delivery: Delivery): JWTPayload | undefined {
+  const token = new URLSearchParams(delivery.body).get('logout_token');
+  if (token === null) return undefined;
+  try {
+    return decodeJwt(token);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The deliveries to `path` on `receiver` whose logout token names the browser session `sid`. */
+function deliveriesFor(sid: string, receiver = rp, path = '/backchannel'): Delivery[] {
+  return receiver.deliveries.filter((d) => d.path === path && logoutClaimsOf(d)?.sid === sid);
+}
+
+/** The first delivery for the browser session `sid` (waits for it). */
+function deliveryFor(sid: string, receiver = rp, path = '/backchannel'): Promise<Delivery> {
+  return eventually(() => deliveriesFor(sid, receiver, path)[0]);
+}
+
+/**
+ * Waits until the outbox holds nothing pending for the browser session: every entry delivered,
+ * dropped or dead. The receiver records a request before it answers and the entry leaves only
+ * after the answer, so from here on no delivery for `sid` is still to come.
+ */
+function outboxSettledFor(sid: string): Promise<true> {
+  return eventually(() => (pendingFor(sid) === 0 ? true : undefined));
+}
+
+/** A relying party of the test's own: its receiver (stop it) and its client at the service. */
+async function ownRelyingParty(backchannelPath = '/backchannel') {
+  const receiver = relyingParty();
+  const server = await listenRestartably(receiver.handler);
+  const registered = await registerClient(service, adminKey, {
+    redirect_uris: [`${server.origin}/callback`],
+    backchannel_logout_uri: `${server.origin}${backchannelPath}`,
+  });
+  return { receiver, server, client: registered };
 }
 
 /** Verifies a logout token as a relying party would, with jose against the service's JWKS. */
-async function verifiedLogoutToken(delivery: Delivery, audience = client.clientId) {
+async function verifiedLogoutToken(
+  delivery: Delivery,
+  audience = client.clientId,
+  subject = userId,
+) {
   expect(delivery.contentType).toBe('application/x-www-form-urlencoded');
   const form = new URLSearchParams(delivery.body);
   expect([...form.keys()]).toEqual(['logout_token']);
@@ -139,7 +189,7 @@ async function verifiedLogoutToken(delivery: Delivery, audience = client.clientI
   expect(protectedHeader.typ).toBe('logout+jwt');
   expect(payload.events).toEqual({ [backchannelEvent]: {} });
   expect(payload).not.toHaveProperty('nonce');
-  expect(payload.sub).toBe(userId);
+  expect(payload.sub).toBe(subject);
   expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBeLessThanOrEqual(120);
   return payload;
 }
@@ -158,9 +208,22 @@ function pendingFor(sid: string): number {
   return Number(row.n);
 }
 
+/** The last recorded failure of the browser session's pending entry (undefined: none pending). */
+function outboxErrorFor(sid: string): string | null | undefined {
+  const row = readServiceFile(
+    service,
+    (file) =>
+      file
+        .prepare(
+          'SELECT last_error FROM backchannel_logouts WHERE browser_session_id = ? AND dead_at IS NULL',
+        )
+        .get(sid) as { last_error: string | null } | undefined,
+  );
+  return row?.last_error;
+}
+
 describe('RP-initiated logout (GET|POST /oauth/logout)', () => {
   it('with a valid id_token_hint ends the browser session and its client sessions, and returns to the registered URI with state', async () => {
-    const seen = rp.deliveries.length;
     const signedIn = await signInAt(client);
     expect(await stillSignedIn(signedIn.jar)).toBe(true);
     const url = `${service.url}/oauth/logout?${new URLSearchParams({
@@ -179,7 +242,7 @@ describe('RP-initiated logout (GET|POST /oauth/logout)', () => {
     // The client session opened through it ended with it...
     expect((await refreshAt(client, signedIn.refreshToken)).body.error).toBe('invalid_grant');
     // ...and the relying party is told.
-    const payload = await verifiedLogoutToken(await nextDelivery(seen));
+    const payload = await verifiedLogoutToken(await deliveryFor(signedIn.sid));
     expect(payload.sid).toBe(signedIn.sid);
   });
 
@@ -204,6 +267,7 @@ describe('RP-initiated logout (GET|POST /oauth/logout)', () => {
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe(`${rpServer.origin}/signed-out`);
     expect(await stillSignedIn(signedIn.jar)).toBe(false);
+    await verifiedLogoutToken(await deliveryFor(signedIn.sid));
   });
 
   it("ends the hint's session without the cookie (a relying party's cross-site POST), and never another user's sign-in", async () => {
@@ -231,6 +295,7 @@ describe('RP-initiated logout (GET|POST /oauth/logout)', () => {
     expect(response.headers.getSetCookie().join()).not.toContain('__Host-writ-sso=;');
     expect(await stillSignedIn(ada.jar)).toBe(false);
     expect(await stillSignedIn(bobJar)).toBe(true);
+    await verifiedLogoutToken(await deliveryFor(ada.sid));
   });
 
   it('refuses a forged hint, an access token as hint and a hint for another client: nothing ends, no redirect', async () => {
@@ -285,6 +350,7 @@ describe('RP-initiated logout (GET|POST /oauth/logout)', () => {
       expect(html).not.toContain(target);
     }
     expect(await stillSignedIn(signedIn.jar)).toBe(false);
+    await verifiedLogoutToken(await deliveryFor(signedIn.sid));
   });
 
   it('without a hint asks on a script-free, unframeable page, and ends the session only on its own confirmed form', async () => {
@@ -330,15 +396,13 @@ describe('RP-initiated logout (GET|POST /oauth/logout)', () => {
     ).toBe(403);
     expect(await stillSignedIn(signedIn.jar)).toBe(true);
 
-    const seen = rp.deliveries.length;
     const confirmed = await post(fields, signedIn.jar);
     expect(confirmed.status).toBe(303);
     expect(confirmed.headers.get('location')).toBe(`${rpServer.origin}/signed-out?state=st-2`);
     signedIn.jar.store(confirmed);
     expect(await stillSignedIn(signedIn.jar)).toBe(false);
-    // The relying party is told. Awaited here: left in flight, a delivery this late was taken
-    // for the next describe's (a failure seen on a loaded machine).
-    expect((await verifiedLogoutToken(await nextDelivery(seen))).sid).toBe(signedIn.sid);
+    // The relying party is told.
+    expect((await verifiedLogoutToken(await deliveryFor(signedIn.sid))).sid).toBe(signedIn.sid);
   });
 
   it('without a hint and without a sign-in, there is nothing to confirm', async () => {
@@ -361,44 +425,57 @@ describe('RP-initiated logout (GET|POST /oauth/logout)', () => {
 });
 
 describe('Back-Channel Logout 1.0', () => {
+  /** The browser sessions named by the deliveries made for `subject`, in arrival order. */
+  const sidsDeliveredFor = (subject: string) =>
+    rp.deliveries
+      .map(logoutClaimsOf)
+      .flatMap((claims) => (claims?.sub === subject ? [claims.sid] : []));
+
   it('reaches the relying party when the user signs out everywhere', async () => {
-    const signedIn = await signInAt(client);
-    const seen = rp.deliveries.length;
-    const firstParty = await signInBody(service.url, email, password);
+    // A user of its own: every live sign-in of the user ends, and other tests leave Ada's open.
+    const user = { email: 'everywhere@example.com', password };
+    const subject = await service.addUser(user.email, user.password);
+    const signedIn = await signInAt(client, new CookieJar(), user);
+    const firstParty = await signInBody(service.url, user.email, user.password);
     const out = await call(service.url, 'POST', '/auth/sign-out-everywhere', {
       token: firstParty.access_token,
     });
     expect(out.status).toBeLessThan(300);
-    const payload = await verifiedLogoutToken(await nextDelivery(seen));
+    const delivered = await deliveryFor(signedIn.sid);
+    const payload = await verifiedLogoutToken(delivered, client.clientId, subject);
     expect(payload.sid).toBe(signedIn.sid);
+    await outboxSettledFor(signedIn.sid);
+    expect(sidsDeliveredFor(subject)).toEqual([signedIn.sid]);
   });
 
   it('reaches the relying party when another device signs the browser out (sign-out-others)', async () => {
-    const signedIn = await signInAt(client);
-    const seen = rp.deliveries.length;
-    const firstParty = await signInBody(service.url, email, password);
+    const user = { email: 'others@example.com', password };
+    const subject = await service.addUser(user.email, user.password);
+    const signedIn = await signInAt(client, new CookieJar(), user);
+    const firstParty = await signInBody(service.url, user.email, user.password);
     const out = await call(service.url, 'POST', '/auth/sessions/sign-out-others', {
       token: firstParty.access_token,
     });
     expect(out.status).toBeLessThan(300);
-    const payload = await verifiedLogoutToken(await nextDelivery(seen));
+    const delivered = await deliveryFor(signedIn.sid);
+    const payload = await verifiedLogoutToken(delivered, client.clientId, subject);
     expect(payload.sid).toBe(signedIn.sid);
+    await outboxSettledFor(signedIn.sid);
+    expect(sidsDeliveredFor(subject)).toEqual([signedIn.sid]);
     expect((await refreshAt(client, signedIn.refreshToken)).body.error).toBe('invalid_grant');
     await call(service.url, 'POST', '/auth/sign-out', { token: firstParty.access_token });
   });
 
   it('reaches the relying party on refresh-token reuse, and on RFC 7009 revocation', async () => {
     const signedIn = await signInAt(client);
-    let seen = rp.deliveries.length;
     const rotated = await refreshAt(client, signedIn.refreshToken);
     expect(rotated.status).toBe(200);
     const reused = await refreshAt(client, signedIn.refreshToken);
     expect(reused.body.error).toBe('invalid_grant');
-    const payload = await verifiedLogoutToken(await nextDelivery(seen));
+    const payload = await verifiedLogoutToken(await deliveryFor(signedIn.sid));
     expect(payload.sid).toBe(signedIn.sid);
 
     const again = await signInAt(client);
-    seen = rp.deliveries.length;
     const revoked = await postForm(
       service.url,
       '/oauth/revoke',
@@ -406,117 +483,145 @@ describe('Back-Channel Logout 1.0', () => {
       { authorization: basic(client.clientId, client.clientSecret ?? '') },
     );
     expect(revoked.status).toBe(200);
-    expect((await verifiedLogoutToken(await nextDelivery(seen))).sid).toBe(again.sid);
+    expect((await verifiedLogoutToken(await deliveryFor(again.sid))).sid).toBe(again.sid);
   });
 
   it('retries after a 500 with backoff and delivers on the 200', async () => {
-    const signedIn = await signInAt(client);
-    const seen = rp.deliveries.length;
-    rp.answers.push(500);
-    await browse(
-      `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
-      signedIn.jar,
-    );
-    await nextDelivery(seen);
-    // Not again before the backoff...
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(rp.deliveries.slice(seen).filter((d) => d.path === '/backchannel')).toHaveLength(1);
-    // ...and again once it passed: a fresh token, accepted.
-    service.clock.advance(13_000);
-    const second = await nextDelivery(seen + 1);
-    const payload = await verifiedLogoutToken(second);
-    expect(payload.sid).toBe(signedIn.sid);
-    // Delivered: the entry left the outbox.
-    await eventually(() => undefined, 300).catch(() => undefined);
-    expect(pendingFor(signedIn.sid)).toBe(0);
+    // Its own receiver: the scripted 500 is answered to this test's delivery and no other.
+    const own = await ownRelyingParty();
+    try {
+      const signedIn = await signInAt(own.client);
+      own.receiver.answers.push(500);
+      await browse(
+        `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
+        signedIn.jar,
+      );
+      await deliveryFor(signedIn.sid, own.receiver);
+      // The failure is on record (a retry scheduled, not yet due)...
+      await eventually(() => (outboxErrorFor(signedIn.sid) === 'http_500' ? true : undefined));
+      // ...and it is not sent again before the backoff...
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(own.receiver.deliveries).toHaveLength(1);
+      // ...but again once it passed: a fresh token, accepted.
+      service.clock.advance(13_000);
+      const second = await eventually(() => own.receiver.deliveries[1]);
+      const payload = await verifiedLogoutToken(second, own.client.clientId);
+      expect(payload.sid).toBe(signedIn.sid);
+      expect(payload.jti).not.toBe(logoutClaimsOf(own.receiver.deliveries[0] as Delivery)?.jti);
+      // Delivered: the entry leaves the outbox.
+      await outboxSettledFor(signedIn.sid);
+      expect(own.receiver.deliveries).toHaveLength(2);
+    } finally {
+      await own.server.stop();
+    }
   });
 
   it('gives up after the bound and keeps the dead entry for the operator', async () => {
-    const signedIn = await signInAt(client);
-    const seen = rp.deliveries.length;
-    rp.answers.push(...Array.from({ length: 20 }, () => 503));
-    await browse(
-      `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
-      signedIn.jar,
-    );
-    const attempts = () => rp.deliveries.slice(seen).filter((d) => d.path === '/backchannel');
-    await eventually(() => (attempts().length === 1 ? true : undefined));
-    for (let attempt = 2; attempt <= 6; attempt++) {
+    // Its own receiver: every request on it is one of this entry's attempts.
+    const own = await ownRelyingParty();
+    try {
+      const signedIn = await signInAt(own.client);
+      // 500 and 503 in turn, 503 last: each attempt's failure is told from the one before.
+      const answers = [500, 503, 500, 503, 500, 503];
+      own.receiver.answers.push(...answers);
+      await browse(
+        `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
+        signedIn.jar,
+      );
+      const attempts = () => deliveriesFor(signedIn.sid, own.receiver);
+      await eventually(() => (attempts().length === 1 ? true : undefined));
+      for (let attempt = 2; attempt <= 6; attempt++) {
+        // The clock moves past the backoff only once the failed attempt's retry is scheduled:
+        // moved before, the retry would be scheduled from the moved time and never come due.
+        const failure = `http_${answers[attempt - 2]}`;
+        await eventually(() => (outboxErrorFor(signedIn.sid) === failure ? true : undefined));
+        service.clock.advance(20 * 60_000);
+        await eventually(() => (attempts().length >= attempt ? true : undefined));
+      }
+      // The sixth failure makes the entry dead...
+      await outboxSettledFor(signedIn.sid);
+      // ...and dead, it is not tried again however long the clock runs.
       service.clock.advance(20 * 60_000);
-      await eventually(() => (attempts().length >= attempt ? true : undefined));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(attempts()).toHaveLength(6);
+      expect(own.receiver.deliveries).toHaveLength(6);
+      // The operator sees it (never a token), and can send it again once the relying party is fixed.
+      expect((await call(service.url, 'GET', '/admin/backchannel-logouts')).status).toBe(401);
+      const listed = await call(service.url, 'GET', '/admin/backchannel-logouts', {
+        token: adminKey,
+      });
+      expect(listed.status).toBe(200);
+      const dead = (listed.body.dead as Record<string, unknown>[]).find(
+        (e) => e.sid === signedIn.sid,
+      );
+      expect(dead).toMatchObject({
+        client_id: own.client.clientId,
+        sub: userId,
+        attempts: 6,
+        last_error: 'http_503',
+      });
+      expect(JSON.stringify(listed.body)).not.toContain('eyJ');
+      const retried = await call(
+        service.url,
+        'POST',
+        `/admin/backchannel-logouts/${dead?.id}/retry`,
+        {
+          token: adminKey,
+        },
+      );
+      expect(retried.status).toBe(202);
+      const delivered = await eventually(() => attempts()[6]);
+      expect((await verifiedLogoutToken(delivered, own.client.clientId)).sid).toBe(signedIn.sid);
+      const unknown = await call(
+        service.url,
+        'POST',
+        `/admin/backchannel-logouts/${dead?.id}/retry`,
+        {
+          token: adminKey,
+        },
+      );
+      expect(unknown.status).toBe(404);
+    } finally {
+      await own.server.stop();
     }
-    service.clock.advance(20 * 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    expect(attempts()).toHaveLength(6);
-    // The operator sees it (never a token), and can send it again once the relying party is fixed.
-    expect((await call(service.url, 'GET', '/admin/backchannel-logouts')).status).toBe(401);
-    const listed = await call(service.url, 'GET', '/admin/backchannel-logouts', {
-      token: adminKey,
-    });
-    expect(listed.status).toBe(200);
-    const dead = (listed.body.dead as Record<string, unknown>[]).find(
-      (e) => e.sid === signedIn.sid,
-    );
-    expect(dead).toMatchObject({
-      client_id: client.clientId,
-      sub: userId,
-      attempts: 6,
-      last_error: 'http_503',
-    });
-    expect(JSON.stringify(listed.body)).not.toContain('eyJ');
-    expect(pendingFor(signedIn.sid)).toBe(0);
-    rp.answers.length = 0;
-    const retried = await call(
-      service.url,
-      'POST',
-      `/admin/backchannel-logouts/${dead?.id}/retry`,
-      {
-        token: adminKey,
-      },
-    );
-    expect(retried.status).toBe(202);
-    const delivered = await nextDelivery(seen + 6);
-    expect((await verifiedLogoutToken(delivered)).sid).toBe(signedIn.sid);
-    const unknown = await call(
-      service.url,
-      'POST',
-      `/admin/backchannel-logouts/${dead?.id}/retry`,
-      {
-        token: adminKey,
-      },
-    );
-    expect(unknown.status).toBe(404);
   });
 
   it('calls only the registered URI: a redirect is a failure, never followed; a client without a URI gets nothing', async () => {
-    const moved = await registerClient(service, adminKey, {
-      redirect_uris: [`${rpServer.origin}/callback-moved`],
-      backchannel_logout_uri: `${rpServer.origin}/moved`,
-    });
-    const jar = new CookieJar();
-    const signedIn = await signInAt(moved, jar);
-    await signInAt(quietClient, jar);
-    const seen = rp.deliveries.length;
-    await browse(
-      `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
-      jar,
-    );
-    await eventually(() => rp.deliveries.slice(seen).find((d) => d.path === '/moved'));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const paths = rp.deliveries.slice(seen).map((d) => d.path);
-    expect(paths).toEqual(['/moved']);
-    expect(pendingFor(signedIn.sid)).toBe(1);
-    const rows = readServiceFile(
-      service,
-      (file) =>
-        file
-          .prepare(
-            'SELECT client_id, last_error FROM backchannel_logouts WHERE browser_session_id = ?',
-          )
-          .all(signedIn.sid) as { client_id: string; last_error: string | null }[],
-    );
-    // The quiet client's entry went without a call; the moved one waits to be retried.
-    expect(rows).toEqual([{ client_id: moved.clientId, last_error: 'redirect' }]);
+    // Its own receiver: every request on it (a followed redirect too) is this test's.
+    const own = await ownRelyingParty('/moved');
+    try {
+      const moved = own.client;
+      const jar = new CookieJar();
+      const signedIn = await signInAt(moved, jar);
+      await signInAt(quietClient, jar);
+      await browse(
+        `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
+        jar,
+      );
+      const entries = () =>
+        readServiceFile(
+          service,
+          (file) =>
+            file
+              .prepare(
+                'SELECT client_id, last_error FROM backchannel_logouts WHERE browser_session_id = ? ORDER BY client_id',
+              )
+              .all(signedIn.sid) as { client_id: string; last_error: string | null }[],
+        );
+      // Settled: the quiet client's entry is gone and the moved one's failure recorded. A
+      // followed redirect would have been requested before the failure was.
+      const rows = await eventually(() => {
+        const found = entries();
+        return found.length === 1 && found[0]?.last_error !== null ? found : undefined;
+      });
+      // The quiet client's entry went without a call; the moved one waits to be retried.
+      expect(rows).toEqual([{ client_id: moved.clientId, last_error: 'redirect' }]);
+      expect(pendingFor(signedIn.sid)).toBe(1);
+      expect(own.receiver.deliveries.map((d) => d.path)).toEqual(['/moved']);
+      expect(logoutClaimsOf(own.receiver.deliveries[0] as Delivery)?.sid).toBe(signedIn.sid);
+    } finally {
+      await own.server.stop();
+    }
   });
 });
 
@@ -548,9 +653,8 @@ describe('when the service cannot sign', () => {
     } finally {
       (signer as { sign: typeof signer.sign }).sign = sign;
     }
-    const seen = rp.deliveries.length;
     service.clock.advance(13_000);
-    expect((await verifiedLogoutToken(await nextDelivery(seen))).sid).toBe(signedIn.sid);
+    expect((await verifiedLogoutToken(await deliveryFor(signedIn.sid))).sid).toBe(signedIn.sid);
   });
 });
 
@@ -565,16 +669,15 @@ describe('what ends with the browser session', () => {
       { email, password },
       { jar, query: { scope: 'openid offline_access api' } },
     );
-    const seen = rp.deliveries.length;
     await browse(
       `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: online.idToken })}`,
       jar,
     );
     // One logout token for the client and browser session, though two of its sessions came from it.
-    const payload = await verifiedLogoutToken(await nextDelivery(seen));
+    const payload = await verifiedLogoutToken(await deliveryFor(online.sid));
     expect(payload.sid).toBe(online.sid);
-    await new Promise((resolve) => setTimeout(resolve, 1200));
-    expect(rp.deliveries.slice(seen).filter((d) => d.path === '/backchannel')).toHaveLength(1);
+    await outboxSettledFor(online.sid);
+    expect(deliveriesFor(online.sid)).toHaveLength(1);
     expect((await refreshAt(client, online.refreshToken)).body.error).toBe('invalid_grant');
     expect((await refreshAt(client, String(offline.body.refresh_token))).status).toBe(200);
   });
@@ -589,14 +692,13 @@ describe('what ends with the browser session', () => {
       token: adminKey,
     });
     expect(disabled.status).toBeLessThan(300);
-    const seen = rp.deliveries.length;
     await browse(
       `${service.url}/oauth/logout?${new URLSearchParams({ id_token_hint: signedIn.idToken })}`,
       signedIn.jar,
     );
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(rp.deliveries.slice(seen).map((d) => d.path)).not.toContain('/doomed');
-    expect(pendingFor(signedIn.sid)).toBe(0);
+    // The entry (queued with the logout) is settled: dropped, or (were the client told) delivered.
+    await outboxSettledFor(signedIn.sid);
+    expect(rp.deliveries.map((d) => d.path)).not.toContain('/doomed');
   });
 });
 
@@ -625,7 +727,18 @@ describe('the back-channel outbox across a restart', () => {
         jar,
       );
       expect(out.status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // The attempt failed (on record) before the service stops.
+      const failure = await eventually(() => {
+        const row = readServiceFile(
+          own,
+          (file) =>
+            file.prepare('SELECT attempts, last_error FROM backchannel_logouts').get() as
+              | { attempts: number; last_error: string | null }
+              | undefined,
+        );
+        return row?.last_error == null ? undefined : row;
+      });
+      expect(failure.attempts).toBe(1);
       await own.close();
       expect(listener.deliveries).toHaveLength(0);
 
