@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,12 +24,19 @@ describe('the service lifecycle', () => {
       authorization: `Bearer ${await service.addKey('consumer')}`,
     });
     // Sign-in spends ~40 ms in Argon2id: long enough to be in flight when close() starts.
+    // close() starts once the service has the request (a fixed pause could end before the
+    // request arrived on a loaded machine, and a refused connection is not what is tested).
+    const arrived = new Promise<void>((resolve) =>
+      service.app.server.on('request', (request: IncomingMessage) => {
+        if (request.url === '/auth/sign-in') resolve();
+      }),
+    );
     const inFlight = fetch(`${service.url}/auth/sign-in`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'drain@example.com', password }),
     });
-    await new Promise((r) => setTimeout(r, 10));
+    await arrived;
     const closing = service.destroy();
     const response = await inFlight;
     expect(response.status).toBe(200);
