@@ -281,10 +281,11 @@ describe('failing closed', () => {
     const waited = performance.now() - started;
     expect(waited).toBeGreaterThanOrEqual(1900);
     expect(waited).toBeLessThan(3000);
-    // Once the startup wait is over, refusals are immediate instead of each waiting again.
+    // Once the startup wait is over, refusals are immediate instead of each waiting again (the
+    // wait would be the 2 s bound: the margin is for a loaded machine, not for a second wait).
     const quick = performance.now();
     expect(await outcome(harness, token)).toBe('revocations_stale');
-    expect(performance.now() - quick).toBeLessThan(100);
+    expect(performance.now() - quick).toBeLessThan(1000);
     const statuses = harness.errors.map((error) => (error as RevocationSyncError).status);
     expect(statuses.length).toBeGreaterThanOrEqual(2);
     expect(new Set(statuses)).toEqual(new Set([401]));
@@ -382,7 +383,10 @@ describe('the mirror compares its cursor with the head every heartbeat reports',
       server.append({ type: 'jti', value: `streamed-${i}` });
       await sleep(20);
     }
-    await sleep(300);
+    // Waited for, not slept on: on a loaded machine the stream can take longer than any pause.
+    await until('the mirror to reach the head', () => {
+      return harness.verifier.revocations?.state().cursor === server.head;
+    });
     expect(harness.verifier.revocations?.state()).toMatchObject({
       cursor: server.head,
       stale: false,
@@ -435,13 +439,16 @@ describe('a staleness bound that contradicts the service is reported', () => {
     const harness = mirrored({ maxStalenessSec: 2 });
     await harness.verifier.verify(await mint());
     await until('the stream', () => harness.verifier.revocations?.state().connected === true);
+    const problems = () =>
+      harness.errors.filter(
+        (error) =>
+          error instanceof RevocationSyncError && error.code === 'staleness_bound_below_heartbeat',
+      );
+    await until('the report', () => problems().length > 0);
+    // Once: not again with the heartbeats that follow.
     await sleep(1700);
-    const problems = harness.errors.filter(
-      (error) =>
-        error instanceof RevocationSyncError && error.code === 'staleness_bound_below_heartbeat',
-    );
-    expect(problems).toHaveLength(1);
-    expect((problems[0] as Error).message).toMatch(/at least 3 s/);
+    expect(problems()).toHaveLength(1);
+    expect((problems()[0] as Error).message).toMatch(/at least 3 s/);
     expect(harness.verifier.revocations?.state()).toMatchObject({
       heartbeatSec: 1.5,
       boundBelowHeartbeat: true,
@@ -535,7 +542,8 @@ describe('housekeeping', () => {
     const closing = performance.now();
     await harness.verifier.close();
     expect(await pending).toBe('revocations_stale');
-    expect(performance.now() - closing).toBeLessThan(200);
+    // Released by close(), not by the 30 s bound running out (the margin is for a loaded machine).
+    expect(performance.now() - closing).toBeLessThan(2000);
   });
 
   it('is a no-op to close a verifier without a mirror', async () => {
