@@ -73,7 +73,6 @@ describe('DELETE /auth/sessions/:id', () => {
     const listed = await call(service.url, 'GET', '/auth/sessions', { token: owner.access_token });
     const ids = (listed.body.sessions as Array<{ id: string }>).map((s) => s.id);
     expect(ids).toContain(signedIn.browserSessionId);
-    const seen = logoutTokens.length;
 
     const deleted = await call(
       service.url,
@@ -88,8 +87,11 @@ describe('DELETE /auth/sessions/:id', () => {
     expect(refreshed.status).toBe(400);
     expect(refreshed.body.error).toBe('invalid_grant');
 
-    // And the relying party got a logout token for that browser session.
-    const logoutToken = await eventually(() => logoutTokens[seen]);
+    // And the relying party got a logout token for that browser session (matched by its sid,
+    // not taken as the next to arrive: another sign-in's could be in flight).
+    const logoutToken = await eventually(() =>
+      logoutTokens.find((token) => decodeJwt(token).sid === signedIn.browserSessionId),
+    );
     const jwks = await call(service.url, 'GET', '/.well-known/jwks.json');
     const { payload } = await jwtVerify(logoutToken, createLocalJWKSet(jwks.body as { keys: [] }), {
       issuer: service.url,
