@@ -40,6 +40,27 @@ const dispatched = [
   ),
 ].map((match) => match[1] ?? '');
 
+/**
+ * The commands docs/server.md's CLI table names: `writ admin-key add <name>` / `revoke <name>`
+ * is `admin-key add <name>` and `admin-key revoke <name>`.
+ */
+const serverDoc = readFileSync(new URL('../../../docs/server.md', import.meta.url), 'utf8');
+const cliSection = serverDoc.split('\n## CLI\n')[1]?.split('\n## ')[0] ?? '';
+const documented = cliSection
+  .split('\n')
+  .filter((line) => line.startsWith('| `writ '))
+  .flatMap((row) => {
+    const forms = [...(row.split(' | ')[0] ?? '').matchAll(/`([^`]+)`/g)].map((match) =>
+      (match[1] ?? '').replace(/^writ /, '').replace(/\\\|/g, '|'),
+    );
+    const base = forms[0]?.split(' ')[0] ?? '';
+    return forms.map((form) =>
+      form === base || form.startsWith(`${base} `) ? form : `${base} ${form}`,
+    );
+  });
+const documentedNames = (name: string) =>
+  documented.some((form) => form === name || form.startsWith(`${name} `));
+
 describe('the writ CLI', () => {
   it('adds a user without ever printing the password', async () => {
     const t = terminal('correct horse battery staple');
@@ -87,10 +108,13 @@ describe('the writ CLI', () => {
     expect(await runCli(['consumer', 'add', 'bad name!'], terminal().io)).toBe(2);
   });
 
-  it('lists every command main.ts dispatches in the usage, and nothing it does not', () => {
+  it('lists every command main.ts dispatches in the usage and in docs/server.md, and nothing else in the usage', () => {
     expect(dispatched).toEqual(expect.arrayContaining(['start', 'user add', 'keys', 'signer']));
     for (const command of dispatched) {
       expect(usageNames('', command), `usage line for "writ ${command}"`).toBe(true);
+    }
+    for (const command of dispatched) {
+      expect(documentedNames(command), `docs/server.md CLI row for "writ ${command}"`).toBe(true);
     }
     const firstWords = new Set(dispatched.map((command) => command.split(' ')[0]));
     for (const line of usageLines) {
@@ -113,6 +137,7 @@ describe('the writ CLI', () => {
     ]);
     for (const sub of keysSubcommands) {
       expect(usageNames('keys ', sub), `usage line for "writ keys ${sub}"`).toBe(true);
+      expect(documented, 'docs/server.md CLI row').toContain(`keys ${sub}`);
     }
     const signerHelp = terminal();
     expect(await runCli(['signer', '--help'], signerHelp.io)).toBe(0);
@@ -123,6 +148,7 @@ describe('the writ CLI', () => {
     expect(signerForms).toEqual(['signer', 'signer secret <path>']);
     for (const form of signerForms) {
       expect(usageNames('', form), `usage line for "writ ${form}"`).toBe(true);
+      expect(documented, 'docs/server.md CLI row').toContain(form);
     }
   });
 });
