@@ -64,6 +64,15 @@ describe('loadConfig', () => {
     expect(config.audience).toBe('from-env');
   });
 
+  it('refuses a WRIT_CONFIG that names no file, instead of starting on defaults', () => {
+    const cwd = workdir();
+    expect(problemsOf({ WRIT_CONFIG: 'writ.confg.json' }, cwd)).toEqual([
+      `WRIT_CONFIG names ${join(cwd, 'writ.confg.json')}, which does not exist`,
+    ]);
+    // Without WRIT_CONFIG, the default file is optional.
+    expect(problemsOf({}, cwd)).toEqual([]);
+  });
+
   it.each([
     [
       {

@@ -61,8 +61,16 @@ const settings = {
 
 type SettingName = keyof typeof settings;
 
-function readFileSettings(path: string, problems: string[]): Partial<Record<SettingName, unknown>> {
-  if (!existsSync(path)) return {};
+function readFileSettings(
+  path: string,
+  problems: string[],
+  /** Named by WRIT_CONFIG: a file the operator asked for must exist (a typo must not mean defaults). */
+  required: boolean,
+): Partial<Record<SettingName, unknown>> {
+  if (!existsSync(path)) {
+    if (required) problems.push(`WRIT_CONFIG names ${path}, which does not exist`);
+    return {};
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
@@ -203,7 +211,11 @@ function loadMasterKey(
 export function loadConfig(sources: ConfigSources): ServiceConfig {
   const problems: string[] = [];
   const { env, cwd } = sources;
-  const file = readFileSettings(resolve(cwd, env.WRIT_CONFIG ?? 'writ.config.json'), problems);
+  const file = readFileSettings(
+    resolve(cwd, env.WRIT_CONFIG ?? 'writ.config.json'),
+    problems,
+    env.WRIT_CONFIG !== undefined,
+  );
   const get = (name: SettingName): unknown => env[settings[name]] ?? file[name];
 
   const modeRaw = get('mode') ?? 'development';
