@@ -502,6 +502,27 @@ describe('lint rules, one row each', () => {
 
 // ─── exit codes and output ──────────────────────────────────────────────────────────────────────
 
+describe('the size rule names the cause', () => {
+  it('blames the claims when they fill the token, the signature when an ML-DSA signature does', async () => {
+    const messageOf = (token: string) =>
+      findingsOf(token).find((finding) => finding.id === 'size-excessive')?.message ?? '';
+    expect(messageOf(await signed(claims({ roles: 'r'.repeat(5000) })))).toContain(
+      'carry fewer claims',
+    );
+    // ML-DSA-65: a 3,309-byte signature, 4,412 bytes encoded; with claims of ~1.2 KB the token
+    // passes 4 KiB however few claims it had left.
+    const mlDsa = await generateKeyPair('ML-DSA-65');
+    const postQuantum = await signed(
+      claims({ roles: 'r'.repeat(1000) }),
+      { alg: 'ML-DSA-65' },
+      mlDsa.privateKey,
+    );
+    const message = messageOf(postQuantum);
+    expect(message).toContain('the signature alone is 4412');
+    expect(message).not.toContain('fewer claims');
+  });
+});
+
 describe('writ inspect: report and exit status', () => {
   it('exits 0 with no findings for a clean token, and pretty-prints header and claims', async () => {
     const now = nowSec();
