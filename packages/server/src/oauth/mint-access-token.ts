@@ -3,6 +3,7 @@ import type { ClientRecord } from '../clients/client-record.ts';
 import type { Signer } from '../keys/signer.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
 import { hashSecret, randomSecret, randomTokenId } from '../platform/crypto/random.ts';
+import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
 import type { PhantomTokensStores } from './phantom-tokens-store.ts';
 
 export interface AccessTokenGrant {
@@ -34,11 +35,13 @@ export const phantomTokenPrefix = 'wat_';
 /**
  * Signs an RFC 9068 access token for an OAuth client. For a client configured for opaque
  * (phantom) tokens it also stores the token's hash → the JWT, so the client never sees a claim
- * and only introspection (the gateway) turns it back into the JWT.
+ * and only introspection (the gateway) turns it back into the JWT: in the caller's transaction
+ * when given one, else in a unit of work of its own, after the signature (a statement outside
+ * any transaction would run with `synchronous = FULL`, its fsync on the event loop).
  */
 export async function mintAccessToken(
   context: { readonly config: ServiceConfig; readonly signer: Signer },
-  store: PhantomTokensStores,
+  store: PhantomTokensStores | UnitOfWork<PhantomTokensStores>,
   grant: AccessTokenGrant,
 ): Promise<MintedAccessToken> {
   const iat = Math.floor(grant.nowMs / 1000);
@@ -64,12 +67,14 @@ export async function mintAccessToken(
     return { accessToken: jwt, jwt, expiresIn: ttl, tokenType };
   }
   const opaque = randomSecret(phantomTokenPrefix);
-  await store.phantomTokens.insert({
+  const phantom = {
     tokenHash: hashSecret(opaque),
     accessToken: jwt,
     clientId: grant.client.clientId,
     createdAt: grant.nowMs,
     expiresAt: (iat + ttl) * 1000,
-  });
+  };
+  if ('transaction' in store) await store.transaction((tx) => tx.phantomTokens.insert(phantom));
+  else await store.phantomTokens.insert(phantom);
   return { accessToken: opaque, jwt, expiresIn: ttl, tokenType };
 }
