@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import { defaultClientCacheTtlMs, forgetCachedClient } from '../src/clients/client-cache.ts';
 import { disableClient } from '../src/clients/disable-client.ts';
@@ -25,6 +25,7 @@ beforeAll(async () => {
   adminKey = await service.addKey('admin');
   await service.addUser(email, password);
 });
+afterEach(() => service.clock.reset());
 afterAll(() => service.destroy());
 
 /**
@@ -212,6 +213,5 @@ describe('a client disabled between its authentication and the grant', () => {
       (await clientCredentials(other.client.clientId, other.secret ?? '')).body.access_token,
     );
     expect(await view.isRevoked(claims(live), header(live))).toBe(false);
-    service.clock.reset();
   });
 });
