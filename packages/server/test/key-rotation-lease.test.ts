@@ -44,6 +44,11 @@ const advanceBoth = (ms: number): void => {
   secondClock.advance(ms);
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * "Within a second": a ring polls the store every 500 ms. Asserted with 2 s more, which a loaded
+ * machine (CI: ~100 files on 2 cores) may add; a ring that never follows still fails.
+ */
+const followedBoundMs = 500 + 2000;
 const publishedKids = async (url: string): Promise<string[]> =>
   ((await call(url, 'GET', '/.well-known/jwks.json')).body.keys as Array<{ kid: string }>).map(
     (key) => key.kid,
@@ -90,8 +95,8 @@ describe('the rotation lease', () => {
     expect(after.filter((key) => key.state === 'next')).toHaveLength(1);
     // The instance that did not write follows the store on its own.
     const kids = after.map((key) => key.kid);
-    await publishedWithin(first.url, kids, 1500);
-    await publishedWithin(second.url, kids, 1500);
+    await publishedWithin(first.url, kids, followedBoundMs);
+    await publishedWithin(second.url, kids, followedBoundMs);
     // Steps again, in any order: nothing more.
     await runScheduledRotation(second.context);
     await runScheduledRotation(first.context);
@@ -121,7 +126,7 @@ describe('the rotation lease', () => {
     expect(withdrawnKids).toEqual([before]);
     const from = performance.now();
     while (first.context.keyRing.activeKid() === before) {
-      expect(performance.now() - from).toBeLessThan(1500);
+      expect(performance.now() - from).toBeLessThan(followedBoundMs);
       await sleep(20);
     }
     expect([first.context.keyRing.activeKid()]).toEqual(activeKids);

@@ -11,6 +11,7 @@ import { publicKeySet } from '../src/keys/public-key-set.ts';
 import { rotateKeys } from '../src/keys/rotate-keys.ts';
 import { rotationTimes } from '../src/keys/rotation-schedule.ts';
 import { runScheduledRotation } from '../src/keys/scheduled-rotation.ts';
+import { eventually } from './support/interop-rp.ts';
 
 let service: TestService;
 const email = 'states@example.com';
@@ -139,10 +140,32 @@ describe('key states', () => {
     expect(await stateOf(key.kid)).toBe('next');
     expect(service.context.keyRing.activeKid()).toBe(activeKid);
 
-    // A second ring on the same store, following it as another instance would.
+    // A second ring on the same store, following it as another instance would. Its store is
+    // the real one, watched: each poll that finds the store moved reloads, and a reload lists the
+    // keys once, so the lists it made tell how many polls it has been through.
     const followErrors: unknown[] = [];
+    let followerLists = 0;
+    const { db } = service.context;
+    const watchedKeys = new Proxy(db.signingKeys, {
+      get(target, property) {
+        const member = Reflect.get(target, property, target);
+        if (typeof member !== 'function') return member;
+        if (property !== 'list') return member.bind(target);
+        return (...args: unknown[]) => {
+          followerLists += 1;
+          return member.apply(target, args);
+        };
+      },
+    });
+    const watchedDb = new Proxy(db, {
+      get(target, property) {
+        if (property === 'signingKeys') return watchedKeys;
+        const member = Reflect.get(target, property, target);
+        return typeof member === 'function' ? member.bind(target) : member;
+      },
+    });
     const follower = await KeyRing.open({
-      db: service.context.db,
+      db: watchedDb,
       custody,
       clock: service.clock,
       signingAlgorithms: ['EdDSA'],
@@ -159,6 +182,7 @@ describe('key states', () => {
         replaces: 'same-algorithm',
       }),
     );
+    const listsBeforeActivation = followerLists;
     const generation = service.context.signer.generation();
     await expect(service.context.keyRing.reload()).rejects.toMatchObject({
       code: 'ERR_KEY_RING_CUSTODY_MISMATCH',
@@ -166,7 +190,9 @@ describe('key states', () => {
     expect(service.context.signer.generation()).toBe(generation);
     expect(kidOf((await signInBody(service.url, email, password)).access_token)).toBe(activeKid);
     // The follower fails every poll (twice a second) but says so once, and keeps its keys.
-    await new Promise((resolve) => setTimeout(resolve, 1600));
+    // Waited for by its polls, not by the clock: a fourth reload started means three polls
+    // (they never overlap) failed and were reported, however slowly a busy machine ran them.
+    await eventually(() => (followerLists - listsBeforeActivation >= 4 ? true : undefined));
     expect(followErrors).toHaveLength(1);
     expect(followErrors[0]).toMatchObject({ code: 'ERR_KEY_RING_CUSTODY_MISMATCH' });
     expect(follower.activeKid()).toBe(activeKid);

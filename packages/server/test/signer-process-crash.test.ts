@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CustodyKey } from '../src/keys/key-custody.ts';
 import { createSignerProcessCustody } from '../src/keys/signer-process/signer-custody.ts';
 import { SignerKeyStore } from '../src/keys/signer-process/signer-key-store.ts';
+import { eventually } from './support/interop-rp.ts';
 import { type RunningProcess, startProcess } from './support/processes.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -66,10 +67,14 @@ describe('the signer killed mid-write (SIGKILL)', () => {
         }
       }
     })();
-    while (answered.length < 5) await new Promise((resolve) => setTimeout(resolve, 5));
-    await signer.kill();
-    running = false;
-    await load;
+    try {
+      // A deadline, so a load that stopped early fails here instead of waiting out the test.
+      await eventually(() => (answered.length >= 5 ? true : undefined), 15_000);
+      await signer.kill();
+    } finally {
+      running = false;
+      await load;
+    }
     await startSigner(env);
     for (const key of answered) {
       const handle = await custody.open(key);

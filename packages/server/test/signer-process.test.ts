@@ -33,6 +33,7 @@ import {
   type SignerLimits,
   startSignerServer,
 } from '../src/keys/signer-process/signer-server.ts';
+import { eventually } from './support/interop-rp.ts';
 import { nodeBinary } from './support/processes.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -377,7 +378,11 @@ describe('the signer process custody', () => {
   it('a signer that is down fails the call quickly with the typed error, never a hang', async () => {
     const s = setup();
     mkdirSync(join(s.dir, 'run'), { mode: 0o700 });
-    const custody = custodyFor(s, s.secret, 300);
+    // A long timeout, so "quickly" means what it says: a refused connect fails the call at once,
+    // it does not wait out the timeout (that, or a hang, takes 5 s or more, past the bound; the
+    // bound leaves a loaded machine 4 s for two refused connects).
+    const timeoutMs = 5000;
+    const custody = custodyFor(s, s.secret, timeoutMs);
     const started = performance.now();
     await expect(custody.create('EdDSA')).rejects.toBeInstanceOf(SignerUnavailableError);
     await expect(
@@ -385,7 +390,7 @@ describe('the signer process custody', () => {
         .open({ kid: 'k', alg: 'EdDSA', custodyRef: 'h' })
         .then((handle) => handle.sign(signingInput({ alg: 'EdDSA', kid: 'k' }))),
     ).rejects.toMatchObject({ code: 'ERR_SIGNER_UNAVAILABLE' });
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(performance.now() - started).toBeLessThan(timeoutMs - 1000);
   });
 
   it('a signer that stops answering fails the call at its timeout', async () => {
@@ -396,10 +401,16 @@ describe('the signer process custody', () => {
     const silent = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(s.socketPath, resolve));
     cleanups.push(() => new Promise<void>((resolve) => silent.close(() => resolve())));
-    const custody = custodyFor(s, s.secret, 300);
+    // Longer than the client's 1 s default, so failing at the default instead would show too.
+    const timeoutMs = 1500;
+    const custody = custodyFor(s, s.secret, timeoutMs);
     const started = performance.now();
     await expect(custody.create('EdDSA')).rejects.toBeInstanceOf(SignerUnavailableError);
-    expect(performance.now() - started).toBeLessThan(900);
+    const elapsedMs = performance.now() - started;
+    // At its timeout: not before (timers never fire early; 10 ms for their rounding), and not
+    // long after, with 2 s for a loaded machine (a hang fails here, or at the test's timeout).
+    expect(elapsedMs).toBeGreaterThanOrEqual(timeoutMs - 10);
+    expect(elapsedMs).toBeLessThan(timeoutMs + 2000);
   });
 
   it('reconnects after the signer restarts mid-load; signatures made before and after verify', async () => {
@@ -426,18 +437,25 @@ describe('the signer process custody', () => {
         );
       }
     })();
-    while (signed < 200) await new Promise((resolve) => setTimeout(resolve, 5));
-    await signer.close();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    signer = await startSigner(s);
-    const atRestart = signed;
-    while (signed < atRestart + 200) await new Promise((resolve) => setTimeout(resolve, 5));
-    running = false;
-    await load;
+    let atRestart = 0;
+    try {
+      // Each wait has a deadline (it fails, never hangs), the two within the test's timeout.
+      await eventually(() => (signed >= 200 ? true : undefined), 8000);
+      await signer.close();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      signer = await startSigner(s);
+      atRestart = signed;
+      await eventually(() => (signed >= atRestart + 200 ? true : undefined), 8000);
+    } finally {
+      // Stopped whatever happened: after the cleanup closes the custody its calls fail at once,
+      // and a load left running would spin on them.
+      running = false;
+      await load;
+    }
     // Every failure is the typed, temporary one; nothing else broke.
     expect(failures.every((error) => error instanceof SignerUnavailableError)).toBe(true);
     expect(signed).toBeGreaterThanOrEqual(atRestart + 200);
-  }, 20_000);
+  }, 25_000);
 
   it('keeps its keys across restarts, sealed under its master key; another master key does not open them', async () => {
     const s = setup();
