@@ -57,3 +57,25 @@ describe('a request to a verifier with DPoP', () => {
     expect(socketReads()).toBe(1);
   });
 });
+
+describe('header names', () => {
+  it('are read whatever their case (RFC 9110 §5.1), the usual spellings and any other', async () => {
+    const authenticate = createIncomingAuthenticator(createVerifier(options));
+    for (const name of ['authorization', 'Authorization', 'AUTHORIZATION', 'aUtHoRiZaTiOn']) {
+      const outcome = await authenticate(
+        { method: 'GET', rawHeaders: ['Host', 'api.writ.test', name, `Bearer ${token}`] },
+        '/me',
+      );
+      expect(outcome.ok).toBe(true);
+    }
+    // Two Authorization fields, spelled differently, are still two: refused.
+    const twice = await authenticate(
+      {
+        method: 'GET',
+        rawHeaders: ['authorization', `Bearer ${token}`, 'AUTHORIZATION', `Bearer ${token}`],
+      },
+      '/me',
+    );
+    expect(twice.ok).toBe(false);
+  });
+});

@@ -131,16 +131,28 @@ export function bearerRequestFrom(
   const raw = request.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] ?? '';
-    const length = name.length;
-    if (length !== 13 && length !== 6 && length !== 12 && length !== 4) continue;
-    const value = raw[i + 1] ?? '';
-    const lower = name.toLowerCase();
-    if (lower === 'authorization') authorization = appended(authorization, value);
-    else if (lower === 'cookie') cookie = appended(cookie, value);
-    else if (lower === 'x-csrf-token') csrfToken = appended(csrfToken, value);
-    else if (!readDpop) continue;
-    else if (lower === 'dpop') dpop = appended(dpop, value);
-    else if (lower === 'host') host = appended(host, value);
+    // By length first, then the usual spellings: a name is lower-cased (a new string) only when
+    // it has the length of one of these and is spelled some other way.
+    switch (name.length) {
+      case 13:
+        if (isNamed(name, 'authorization', 'Authorization')) {
+          authorization = appended(authorization, raw[i + 1] ?? '');
+        }
+        break;
+      case 6:
+        if (isNamed(name, 'cookie', 'Cookie')) cookie = appended(cookie, raw[i + 1] ?? '');
+        break;
+      case 12:
+        if (isNamed(name, 'x-csrf-token', 'X-CSRF-Token')) {
+          csrfToken = appended(csrfToken, raw[i + 1] ?? '');
+        }
+        break;
+      case 4:
+        if (!readDpop) break;
+        if (isNamed(name, 'dpop', 'DPoP')) dpop = appended(dpop, raw[i + 1] ?? '');
+        else if (isNamed(name, 'host', 'Host')) host = appended(host, raw[i + 1] ?? '');
+        break;
+    }
   }
   return {
     method: request.method ?? 'GET',
@@ -151,6 +163,11 @@ export function bearerRequestFrom(
     dpop,
     origin: readDpop ? originOf(request.socket, host) : undefined,
   };
+}
+
+/** Whether a field name is `lower`, compared case-insensitively (RFC 9110 §5.1). */
+function isNamed(name: string, lower: string, usual: string): boolean {
+  return name === lower || name === usual || name.toLowerCase() === lower;
 }
 
 const none: string[] = Object.freeze([]) as unknown as string[];
