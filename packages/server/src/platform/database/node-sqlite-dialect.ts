@@ -166,6 +166,7 @@ class DurableCommitDriver implements Driver {
   /** Writing commits since the checkpointer was last asked. */
   #commitsSinceCheckpoint = 0;
   #connection: NodeSqliteConnection | undefined;
+  #connectionHeld = false;
   /** The write-ahead log, when the database has one (not `:memory:`); opened at the first commit. */
   #walPath: string | undefined;
   #wal: { fd: number; ino: number } | undefined;
@@ -205,6 +206,12 @@ class DurableCommitDriver implements Driver {
     // Never refused here, even once failed: Kysely holds its connection lock across this call
     // and would not release it. The connection refuses every statement instead.
     if (this.#connection === undefined) throw new Error('the database is not open');
+    // Kysely's driver wrapper lets one caller at a time hold the connection (SqliteAdapter says
+    // it has no other; a transaction holds it until its commit is durable): a statement outside
+    // a transaction can never run inside one. Checked, since a change there would otherwise
+    // show only as lost or early-answered writes.
+    if (this.#connectionHeld) throw new Error('the SQLite connection was acquired while held');
+    this.#connectionHeld = true;
     return this.#connection;
   }
 
@@ -265,6 +272,7 @@ class DurableCommitDriver implements Driver {
 
   async releaseConnection(): Promise<void> {
     // One connection, kept for the life of the driver.
+    this.#connectionHeld = false;
   }
 
   async destroy(): Promise<void> {

@@ -29,7 +29,7 @@ interface Template {
  * named stay what `build` put there. Executors with plugins are refused: a plugin's transform
  * would be skipped.
  */
-export function preparedQuery<Tables, Params extends Record<string, unknown>, Row>(
+export function preparedQuery<Tables, Params extends object, Row>(
   build: (db: Kysely<Tables>, param: QueryParameter<Params>) => Compilable<Row>,
 ): PreparedQuery<Tables, Params, Row> {
   // One per dialect adapter: a transaction's executor shares its database's adapter.
@@ -73,7 +73,8 @@ export function preparedQuery<Tables, Params extends Record<string, unknown>, Ro
     async execute(db, params) {
       const { compiled, slots } = templateFor(db);
       const parameters = compiled.parameters.slice();
-      for (const [index, name] of slots) parameters[index] = params[name];
+      for (const [index, name] of slots)
+        parameters[index] = (params as Record<string, unknown>)[name];
       return db.executeQuery<Row>({ ...compiled, parameters } as CompiledQuery<Row>);
     },
   };

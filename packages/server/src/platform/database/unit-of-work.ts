@@ -1,4 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ControlledTransaction, Kysely } from 'kysely';
+import { DatabaseUsedInsideUnitError } from './errors.ts';
 
 /**
  * Every store of the service, bound to the database (each call commits on its own), plus
@@ -11,6 +13,11 @@ import type { ControlledTransaction, Kysely } from 'kysely';
  * is rolled back alone. A unit therefore does database work only — nothing outside the database
  * may depend on it having committed until its promise resolves — and should not wait on anything
  * slow (signing, hashing, the network) while it holds the write lock: do that before or after.
+ *
+ * Inside a unit, use its `tx` only. The stores bound to the database and `transaction` refuse
+ * to run while called from a unit that is still running (`DatabaseUsedInsideUnitError`): the
+ * database's one connection is held by the unit's group until it commits, so such a call would
+ * wait for the unit that waits for it.
  */
 export type UnitOfWork<Stores> = Stores & {
   transaction<T>(work: (tx: Stores) => Promise<T>): Promise<T>;
@@ -31,6 +38,53 @@ interface PendingUnit<Stores> {
 }
 
 const unitSavepoint = 'writ_unit';
+
+/** What the async context of a unit carries: whether the group is still waiting for that unit. */
+interface RunningUnit {
+  running: boolean;
+}
+
+/**
+ * The stores bound to the database, each method refusing to start from inside a running unit.
+ * A Proxy per store, so stores of any shape are covered and each call costs one context lookup.
+ */
+function refusingInsideUnits<Stores extends object>(
+  stores: Stores,
+  insideUnit: () => boolean,
+): Stores {
+  const guarded: Record<string, unknown> = {};
+  for (const [storeName, store] of Object.entries(stores)) {
+    if (typeof store !== 'object' || store === null) {
+      guarded[storeName] = store;
+      continue;
+    }
+    const wrappers = new Map<PropertyKey, unknown>();
+    guarded[storeName] = new Proxy(store, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        let wrapper = wrappers.get(property);
+        if (wrapper === undefined) {
+          const method = value as (...args: unknown[]) => unknown;
+          const name = `db.${storeName}.${String(property)}()`;
+          wrapper = function (this: unknown, ...args: unknown[]): unknown {
+            if (insideUnit()) return Promise.reject(usedInsideUnit(name));
+            return method.apply(this === receiver ? target : this, args);
+          };
+          wrappers.set(property, wrapper);
+        }
+        return wrapper;
+      },
+    });
+  }
+  return guarded as Stores;
+}
+
+function usedInsideUnit(call: string): DatabaseUsedInsideUnitError {
+  return new DatabaseUsedInsideUnitError(
+    `${call} was called on the database inside a unit of work: it would wait for the unit's own transaction (a deadlock); use the unit's tx`,
+  );
+}
 
 /**
  * Builds the unit of work from one function that binds every store to an executor.
@@ -55,6 +109,9 @@ export function createUnitOfWork<Tables, Stores extends object>(
   }
   const queue: PendingUnit<Stores>[] = [];
   let writing = false;
+  // Per unit of work (per database): a unit of one database may use another database freely.
+  const unitContext = new AsyncLocalStorage<RunningUnit>();
+  const insideUnit = (): boolean => unitContext.getStore()?.running === true;
 
   const runUnits = async (
     trx: ControlledTransaction<Tables>,
@@ -66,9 +123,13 @@ export function createUnitOfWork<Tables, Stores extends object>(
       // A group of one needs no savepoint: the transaction is the unit.
       const savepoint = group.length > 1 ? await trx.savepoint(unitSavepoint).execute() : undefined;
       let value: unknown;
+      // Running until the unit settles: work it started and did not wait for (a timer, a
+      // background refresh) may use the database once the unit is over.
+      const running: RunningUnit = { running: true };
       try {
-        value = await unit.work(stores);
+        value = await unitContext.run(running, () => unit.work(stores));
       } catch (error) {
+        running.running = false;
         if (savepoint === undefined) {
           await trx.rollback().execute();
         } else {
@@ -78,6 +139,7 @@ export function createUnitOfWork<Tables, Stores extends object>(
         unit.reject(error);
         continue;
       }
+      running.running = false;
       if (savepoint !== undefined) await savepoint.releaseSavepoint(unitSavepoint).execute();
       succeeded.push({ unit, value });
     }
@@ -118,8 +180,10 @@ export function createUnitOfWork<Tables, Stores extends object>(
   };
 
   return {
-    ...bindStores(db),
+    ...refusingInsideUnits(bindStores(db), insideUnit),
     transaction<T>(work: (tx: Stores) => Promise<T>): Promise<T> {
+      // A unit opened from a unit would wait for the next group, which waits for this one.
+      if (insideUnit()) return Promise.reject(usedInsideUnit('db.transaction()'));
       return new Promise<T>((resolve, reject) => {
         queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
         if (!writing) {
