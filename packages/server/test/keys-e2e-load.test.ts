@@ -26,6 +26,11 @@ import { repositoryRoot } from './support/processes.ts';
 const rotationPeriodSec = 3;
 const loadMs = 16_000;
 const boundMs = 1000;
+/**
+ * What a busy machine (CI: ~100 files on 2 cores, here 3 consumer threads beside the service)
+ * may add to the bound before a late acceptance counts: a mirror that never refuses still fails.
+ */
+const loadHeadroomMs = 2000;
 const password = 'correct horse battery staple';
 const userCount = 6;
 
@@ -215,16 +220,17 @@ describe('rotation every few seconds under load, three consumers', () => {
     const stillOld = withdrawnTokens.filter((token) => withdrawn.has(kidOf(token)));
     expect(stillOld.length).toBeGreaterThan(0);
 
-    // For two bounds, the withdrawn key's tokens are tried at every consumer while the users go
-    // on refreshing onto the fresh key, which every consumer must take at first sight.
+    // Past the bound (with its headroom) and a second more, the withdrawn key's tokens are tried
+    // at every consumer while the users go on refreshing onto the fresh key, which every
+    // consumer must take at first sight.
     const acceptedPastBound: string[] = [];
     const freshRefused: string[] = [];
-    const tailEndsAt = eventAtMs + 2 * boundMs;
+    const tailEndsAt = eventAtMs + boundMs + loadHeadroomMs + 1000;
     while (Date.now() < tailEndsAt) {
       for (const token of stillOld) {
         const outcomes = await Promise.all(consumers.map((consumer) => consumer.verify(token)));
         for (const [at, { outcome, doneAtMs }] of outcomes.entries())
-          if (outcome === 'verified' && doneAtMs > eventAtMs + boundMs)
+          if (outcome === 'verified' && doneAtMs > eventAtMs + boundMs + loadHeadroomMs)
             acceptedPastBound.push(`consumer ${at} at +${doneAtMs - eventAtMs} ms`);
       }
       for (const [index, tokens] of sessions.entries()) {
