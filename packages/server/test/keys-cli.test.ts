@@ -110,7 +110,9 @@ beforeAll(async () => {
   const consumer = await runCommand(cli, ['consumer', 'add', 'keys-cli-api'], env);
   expect(consumer.code, consumer.stderr).toBe(0);
   service = startProcess(cli, ['start'], { ...env, WRIT_REVOCATION_HEARTBEAT: '1' });
-  await waitUntilHealthy(`${serviceUrl}/health`);
+  // Three node processes start before this hook ends (each ~1 s of CPU alone, 5 s beside two
+  // busy cores): deadlines for a loaded CI machine, not for the feature.
+  await waitUntilHealthy(`${serviceUrl}/health`, 30_000);
   mirrored = createVerifier({
     issuer: serviceUrl,
     audience: env.WRIT_AUDIENCE ?? '',
@@ -121,7 +123,7 @@ beforeAll(async () => {
     },
     revocations: { uri: serviceUrl, credentials: consumer.stdout.trim(), maxStalenessSec: 3 },
   });
-}, 30_000);
+}, 60_000);
 
 const mirrorOutcome = async (token: string): Promise<RejectReason | 'verified'> => {
   try {
