@@ -1,4 +1,5 @@
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import { preparedQuery } from '../platform/database/prepared-query.ts';
 import type { SessionClientGrant, SessionRecord } from './session-record.ts';
 import type { SessionsStore } from './sessions-store.ts';
 import type { SessionsTable, SessionsTables } from './sessions-table.ts';
@@ -29,6 +30,48 @@ function toClientGrant(row: Selectable<SessionsTable>, clientId: string): Sessio
     browserSessionId: row.browser_session_id,
   };
 }
+
+type TouchLiveParams = {
+  id: string;
+  mode: SessionsTable['mode'];
+  nowMs: number;
+  idleExpiresAt: number;
+  clientId: string;
+};
+
+/**
+ * Every refresh runs this conditional update, so it is built once (platform/database/
+ * prepared-query.ts): built per call, it was the refresh path's largest query-building cost.
+ * Two statements, since an OAuth session's also names the client: only the client holding the
+ * family may extend it.
+ */
+const touchLiveSession = (withClient: boolean) =>
+  preparedQuery<SessionsTables, TouchLiveParams, Selectable<SessionsTable>>((db, param) => {
+    const idleExpiresAt = param('idleExpiresAt');
+    const nowMs = param('nowMs');
+    let update = db
+      .updateTable('sessions')
+      .set((eb) => ({
+        last_used_at: nowMs,
+        // CASE rather than min()/LEAST(): the same expression on SQLite and PostgreSQL. `val`
+        // binds the value: a bare `else(x)` would be inlined into the SQL text.
+        idle_expires_at: eb
+          .case()
+          .when('absolute_expires_at', '<', idleExpiresAt)
+          .then(eb.ref('absolute_expires_at'))
+          .else(eb.val(idleExpiresAt))
+          .end(),
+      }))
+      .where('id', '=', param('id'))
+      .where('mode', '=', param('mode'))
+      .where('revoked_at', 'is', null)
+      .where('idle_expires_at', '>', nowMs)
+      .where('absolute_expires_at', '>', nowMs);
+    if (withClient) update = update.where('client_id', '=', param('clientId'));
+    return update.returningAll();
+  });
+const touchLiveFirstParty = touchLiveSession(false);
+const touchLiveOfClient = touchLiveSession(true);
 
 export function kyselySessionsStore(db: Kysely<SessionsTables>): SessionsStore {
   return {
@@ -88,28 +131,9 @@ export function kyselySessionsStore(db: Kysely<SessionsTables>): SessionsStore {
     },
 
     async touchLive({ id, mode, nowMs, idleExpiresAt, clientId }) {
-      let update = db
-        .updateTable('sessions')
-        .set((eb) => ({
-          last_used_at: nowMs,
-          // CASE rather than min()/LEAST(): the same expression on SQLite and PostgreSQL. `val`
-          // binds the value: a bare `else(x)` is inlined into the SQL text, which would prepare
-          // (and cache) a new statement per refresh.
-          idle_expires_at: eb
-            .case()
-            .when('absolute_expires_at', '<', idleExpiresAt)
-            .then(eb.ref('absolute_expires_at'))
-            .else(eb.val(idleExpiresAt))
-            .end(),
-        }))
-        .where('id', '=', id)
-        .where('mode', '=', mode)
-        .where('revoked_at', 'is', null)
-        .where('idle_expires_at', '>', nowMs)
-        .where('absolute_expires_at', '>', nowMs);
-      // OAuth sessions: only the client holding the family may extend it.
-      if (clientId !== undefined) update = update.where('client_id', '=', clientId);
-      const row = await update.returningAll().executeTakeFirst();
+      const params = { id, mode, nowMs, idleExpiresAt, clientId: clientId ?? '' };
+      const touched = clientId === undefined ? touchLiveFirstParty : touchLiveOfClient;
+      const [row] = (await touched.execute(db, params)).rows;
       return row && toSession(row);
     },
 
