@@ -58,21 +58,25 @@ function refusingInsideUnits<Stores extends object>(
       guarded[storeName] = store;
       continue;
     }
-    const wrappers = new Map<PropertyKey, unknown>();
+    // Keyed by property, and rebuilt when the property holds another function than the one
+    // wrapped (a method replaced on the store after it was first read must be the one called).
+    const wrappers = new Map<
+      PropertyKey,
+      { readonly method: unknown; readonly wrapper: unknown }
+    >();
     guarded[storeName] = new Proxy(store, {
       get(target, property, receiver) {
         const value: unknown = Reflect.get(target, property, receiver);
         if (typeof value !== 'function') return value;
-        let wrapper = wrappers.get(property);
-        if (wrapper === undefined) {
-          const method = value as (...args: unknown[]) => unknown;
-          const name = `db.${storeName}.${String(property)}()`;
-          wrapper = function (this: unknown, ...args: unknown[]): unknown {
-            if (insideUnit()) return Promise.reject(usedInsideUnit(name));
-            return method.apply(this === receiver ? target : this, args);
-          };
-          wrappers.set(property, wrapper);
-        }
+        const cached = wrappers.get(property);
+        if (cached !== undefined && cached.method === value) return cached.wrapper;
+        const method = value as (...args: unknown[]) => unknown;
+        const name = `db.${storeName}.${String(property)}()`;
+        const wrapper = function (this: unknown, ...args: unknown[]): unknown {
+          if (insideUnit()) return Promise.reject(usedInsideUnit(name));
+          return method.apply(this === receiver ? target : this, args);
+        };
+        wrappers.set(property, { method: value, wrapper });
         return wrapper;
       },
     });
