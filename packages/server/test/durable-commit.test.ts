@@ -1,3 +1,4 @@
+import { pbkdf2 } from 'node:crypto';
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,17 @@ describe('a transaction commits durably without holding the event loop for the d
 
   it('lets the event loop run while the commit is made durable, and answers after it', async () => {
     const order: string[] = [];
+    // Every threadpool thread busy for a while first, so the sync (a threadpool job) surely
+    // finishes after the queued callback below. On a fast disk the sync could otherwise complete
+    // before the loop's check phase, and the order would prove nothing either way.
+    const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+    const busy = Array.from(
+      { length: threads },
+      () =>
+        new Promise<void>((done, fail) =>
+          pbkdf2('x', 'y', 200_000, 32, 'sha256', (error) => (error ? fail(error) : done())),
+        ),
+    );
     const committed = kysely
       .transaction()
       .execute(async (trx) => {
@@ -49,6 +61,7 @@ describe('a transaction commits durably without holding the event loop for the d
       })
       .then(() => order.push('committed'));
     await committed;
+    await Promise.all(busy);
     expect(order).toEqual(['event loop ran', 'committed']);
     // Answered means visible to another connection (another process).
     const observer = new DatabaseSync(path);
