@@ -126,8 +126,11 @@ describe('a caller alone', () => {
     const before = dispatchStats();
     for (let call = 0; call < 100; call++) await verifier.verify(token);
     const after = dispatchStats();
-    // At most the first, queued on the burst's last turn; none once that turn saw it alone.
-    expect(after.checkedByWorker - before.checkedByWorker).toBeLessThanOrEqual(1);
+    // Nearly none. On a quiet machine at most the first (queued on the burst's last turn); a
+    // loop turn this loop did not cause (the burst's late worker answers on a loaded machine)
+    // resets the without-a-turn count to 16, so up to one in 17 may still be batched (5 seen on
+    // a loaded CI run). A dispatcher that sent a lone caller to the worker would show ~100.
+    expect(after.checkedByWorker - before.checkedByWorker).toBeLessThanOrEqual(7);
     expect(after.checkedOnMainThread - before.checkedOnMainThread).toBeGreaterThan(0);
   });
 
