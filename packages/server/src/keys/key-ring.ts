@@ -277,7 +277,7 @@ export class KeyRing implements Signer {
     return this.#state.published;
   }
 
-  /** Algorithms of the published keys that verifiers know (ML-DSA is not one of @writ/core's yet). */
+  /** Algorithms of the published keys, for discovery's `*_signing_alg_values_supported`. */
   algorithms(): readonly AsymmetricAlgorithm[] {
     return this.#state.algorithms;
   }
