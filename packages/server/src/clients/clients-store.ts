@@ -29,9 +29,9 @@ export interface ClientsStore {
   /** Replaces the public keys of a live private_key_jwt client; false when there is none with that id. */
   replaceJwks(clientId: string, jwks: JSONWebKeySet, nowMs: number): Promise<boolean>;
   /**
-   * Records an accepted assertion's jti until its expiry, forgetting expired ones; false when
-   * the client already presented this jti and it has not expired yet (a replay). One insert,
-   * so of two racing uses of one assertion exactly one wins.
+   * Records an accepted assertion's jti until its expiry; false when the client already
+   * presented this jti and it has not expired yet (a replay). One insert, so of two racing uses
+   * of one assertion exactly one wins. Expired jtis go in housekeeping (`pruneExpiredAssertions`).
    */
   recordAssertion(
     clientId: string,
@@ -39,6 +39,8 @@ export interface ClientsStore {
     expiresAtMs: number,
     nowMs: number,
   ): Promise<boolean>;
+  /** Deletes up to `limit` recorded jtis that expired at `nowMs`; returns how many went. */
+  pruneExpiredAssertions(nowMs: number, limit: number): Promise<number>;
 }
 
 export interface RegistrationTokensStore {

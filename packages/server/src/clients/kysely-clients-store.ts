@@ -243,15 +243,39 @@ export function kyselyClientsStore(db: Kysely<ClientsTables>): ClientsStore {
     },
 
     async recordAssertion(clientId, jti, expiresAtMs, nowMs) {
-      // Forgetting expired jtis here keeps the table as small as the assertions of the last
-      // five minutes (exp is at most that far ahead) without a housekeeping job.
-      await db.deleteFrom('oauth_client_assertions').where('expires_at', '<=', nowMs).execute();
+      // A row of this jti that expired but was not pruned yet is taken over, as if it had gone:
+      // only a live one makes this a replay (nothing inserted, nothing updated).
       const result = await db
         .insertInto('oauth_client_assertions')
         .values({ client_id: clientId, jti, expires_at: expiresAtMs })
-        .onConflict((oc) => oc.columns(['client_id', 'jti']).doNothing())
+        .onConflict((oc) =>
+          oc
+            .columns(['client_id', 'jti'])
+            .doUpdateSet({ expires_at: (eb) => eb.ref('excluded.expires_at') })
+            .where('oauth_client_assertions.expires_at', '<=', nowMs),
+        )
         .executeTakeFirst();
       return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+
+    async pruneExpiredAssertions(nowMs, limit) {
+      // DELETE has no LIMIT on PostgreSQL: the bound is a sub-select of keys, which both run.
+      const result = await db
+        .deleteFrom('oauth_client_assertions')
+        .where((eb) =>
+          eb(
+            eb.refTuple('client_id', 'jti'),
+            'in',
+            eb
+              .selectFrom('oauth_client_assertions')
+              .select(['client_id', 'jti'])
+              .where('expires_at', '<=', nowMs)
+              .limit(limit)
+              .$asTuple('client_id', 'jti'),
+          ),
+        )
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }
