@@ -75,6 +75,8 @@ const refused = (reason: ClientAuthenticationReason): Check => ({ ok: false, rea
 
 /** RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined for Basic. */
 function formDecode(value: string): string | undefined {
+  // Generated ids and secrets are base64url: nothing to decode (and the same answer).
+  if (!value.includes('%') && !value.includes('+')) return value;
   try {
     return decodeURIComponent(value.replaceAll('+', ' '));
   } catch {

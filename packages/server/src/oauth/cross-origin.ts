@@ -16,12 +16,14 @@ export function allowCrossOriginCalls(
     readonly exposedHeaders: readonly string[];
   },
 ): void {
-  scope.addHook('onRequest', async (request, reply) => {
-    if (request.headers.origin === undefined) return;
-    reply.header('access-control-allow-origin', '*');
-    if (options.exposedHeaders.length > 0) {
-      reply.header('access-control-expose-headers', options.exposedHeaders.join(', '));
+  const exposed = options.exposedHeaders.join(', ');
+  // A callback hook: every request to these endpoints runs it (an async one costs a promise).
+  scope.addHook('onRequest', (request, reply, done) => {
+    if (request.headers.origin !== undefined) {
+      reply.header('access-control-allow-origin', '*');
+      if (exposed !== '') reply.header('access-control-expose-headers', exposed);
     }
+    done();
   });
   scope.options(path, async (_request, reply) =>
     reply
