@@ -3,7 +3,7 @@ import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import { type RegisteredClient, registerClient } from './support/authorize-flow.ts';
-import { signInThroughThePage } from './support/interop-rp.ts';
+import { authorizeThroughThePage } from './support/oauth4webapi-flow.ts';
 
 /**
  * oauth4webapi 3 against the running service with a public client (no secret: PKCE is all that
@@ -31,35 +31,31 @@ beforeAll(async () => {
 });
 afterAll(() => service.destroy());
 
-function signInAt(authorizationUrl: URL): Promise<URL> {
-  return signInThroughThePage(service, authorizationUrl, { email, password });
+/** OpenID discovery of the service, through the library. */
+async function discover(): Promise<oauth.AuthorizationServer> {
+  const issuer = new URL(service.url);
+  return oauth.processDiscoveryResponse(
+    issuer,
+    await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure }),
+  );
+}
+
+/** Code + PKCE for the public client up to the validated authorization response. */
+function authorize(as: oauth.AuthorizationServer, scope: string, nonce?: string) {
+  return authorizeThroughThePage(
+    service,
+    as,
+    { clientId: registered.clientId, redirectUri: registered.redirectUri, scope, nonce },
+    { email, password },
+  );
 }
 
 describe('oauth4webapi 3 with a public client', () => {
   it('runs code + PKCE with DPoP-bound tokens and an ID token', async () => {
-    const issuer = new URL(service.url);
-    const as = await oauth.processDiscoveryResponse(
-      issuer,
-      await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure }),
-    );
+    const as = await discover();
     const client: oauth.Client = { client_id: registered.clientId };
-    const codeVerifier = oauth.generateRandomCodeVerifier();
-    const state = oauth.generateRandomState();
     const nonce = oauth.generateRandomNonce();
-    const url = new URL(String(as.authorization_endpoint));
-    url.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: registered.clientId,
-      redirect_uri: registered.redirectUri,
-      scope: 'openid api',
-      code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-    }).toString();
-
-    const callback = await signInAt(url);
-    const params = oauth.validateAuthResponse(as, client, callback, state);
+    const { params, codeVerifier } = await authorize(as, 'openid api', nonce);
 
     const keyPair = await oauth.generateKeyPair('ES256');
     const dpop = oauth.DPoP(client, keyPair);
@@ -100,25 +96,10 @@ describe('oauth4webapi 3 with a public client', () => {
   });
 
   it("refuses a public client's code exchanged without the verifier", async () => {
-    const issuer = new URL(service.url);
-    const as = await oauth.processDiscoveryResponse(
-      issuer,
-      await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure }),
-    );
+    const as = await discover();
     const client: oauth.Client = { client_id: registered.clientId };
-    const codeVerifier = oauth.generateRandomCodeVerifier();
-    const state = oauth.generateRandomState();
-    const url = new URL(String(as.authorization_endpoint));
-    url.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: registered.clientId,
-      redirect_uri: registered.redirectUri,
-      scope: 'api',
-      code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state,
-    }).toString();
-    const params = oauth.validateAuthResponse(as, client, await signInAt(url), state);
+    // The verifier sent below is a fresh one, not the one the code was bound to.
+    const { params } = await authorize(as, 'api');
     const response = await oauth.authorizationCodeGrantRequest(
       as,
       client,

@@ -2,6 +2,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import { type RegisteredClient, registerClient } from './support/authorize-flow.ts';
+import { errorOf } from './support/error-of.ts';
 import { signInThroughThePage } from './support/interop-rp.ts';
 
 /**
@@ -47,12 +48,7 @@ function messagesOf(error: unknown): string {
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    return messagesOf(error);
-  }
-  throw new Error('expected a refusal');
+  return messagesOf(await errorOf(promise));
 }
 
 /** Drives the page as a browser and returns the URL the client's callback is called with. */

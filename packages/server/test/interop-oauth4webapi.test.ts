@@ -4,13 +4,14 @@ import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
 import { type RegisteredClient, registerClient } from './support/authorize-flow.ts';
+import { errorOf } from './support/error-of.ts';
 import {
   backchannelLogoutEvent,
   eventually,
   type InteropRelyingParty,
-  signInThroughThePage,
   startInteropRelyingParty,
 } from './support/interop-rp.ts';
+import { authorizeThroughThePage } from './support/oauth4webapi-flow.ts';
 
 /**
  * oauth4webapi 3 (a library nobody here wrote) against a running Writ, every call through the
@@ -60,25 +61,21 @@ function webClient(): { client: oauth.Client; auth: oauth.ClientAuth } {
   };
 }
 
+/** The web client's code + PKCE through the page, up to the validated authorization response. */
+function authorizeWeb(scope: string, nonce: string) {
+  return authorizeThroughThePage(
+    service,
+    as,
+    { clientId: web.clientId, redirectUri: web.redirectUri, scope, nonce },
+    { email, password },
+  );
+}
+
 /** Code + PKCE through the page; returns the validated token response. */
 async function codeFlow(scope = 'openid api offline_access') {
   const { client, auth } = webClient();
-  const codeVerifier = oauth.generateRandomCodeVerifier();
-  const state = oauth.generateRandomState();
   const nonce = oauth.generateRandomNonce();
-  const url = new URL(String(as.authorization_endpoint));
-  url.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: web.clientId,
-    redirect_uri: web.redirectUri,
-    scope,
-    code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-  }).toString();
-  const callback = await signInThroughThePage(service, url, { email, password });
-  const params = oauth.validateAuthResponse(as, client, callback, state);
+  const { params, codeVerifier } = await authorizeWeb(scope, nonce);
   const response = await oauth.authorizationCodeGrantRequest(
     as,
     client,
@@ -111,15 +108,6 @@ async function introspect(token: string) {
     client,
     await oauth.introspectionRequest(as, client, auth, token, insecure),
   );
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('oauth4webapi 3 against Writ', () => {
@@ -280,25 +268,7 @@ describe('oauth4webapi 3 against Writ', () => {
         return process(await send());
       }
     }
-    const codeVerifier = oauth.generateRandomCodeVerifier();
-    const state = oauth.generateRandomState();
-    const url = new URL(String(as.authorization_endpoint));
-    url.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: web.clientId,
-      redirect_uri: web.redirectUri,
-      scope: 'openid api offline_access',
-      code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce: 'n-interop',
-    }).toString();
-    const params = oauth.validateAuthResponse(
-      as,
-      client,
-      await signInThroughThePage(service, url, { email, password }),
-      state,
-    );
+    const { params, codeVerifier } = await authorizeWeb('openid api offline_access', 'n-interop');
     const tokens = await withNonceRetry(
       () =>
         oauth.authorizationCodeGrantRequest(

@@ -10,6 +10,7 @@ import {
   registerClient,
   signInFormOf,
 } from './support/authorize-flow.ts';
+import { errorOf } from './support/error-of.ts';
 import {
   eventually,
   signInThroughThePage,
@@ -81,15 +82,6 @@ async function codeFlow(config: oidc.Configuration, options: { DPoP?: oidc.DPoPH
     options,
   );
   return { tokens, nonce };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('openid-client 6 against Writ (beyond the code flow)', () => {

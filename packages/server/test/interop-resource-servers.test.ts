@@ -25,6 +25,7 @@ import {
   registerClient,
   signInThroughPage,
 } from './support/authorize-flow.ts';
+import { errorOf } from './support/error-of.ts';
 import { basic, postForm } from './support/oauth.ts';
 
 /**
@@ -109,12 +110,9 @@ beforeAll(async () => {
 afterAll(() => Promise.all([service?.destroy(), otherWrit?.destroy()]));
 
 async function refusal(check: () => Promise<unknown>): Promise<string> {
-  try {
-    await check();
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-  throw new Error('expected a refusal');
+  // Called inside an async function: a check that throws at once is a refusal too.
+  const error = await errorOf((async () => check())());
+  return error instanceof Error ? error.message : String(error);
 }
 
 describe('jose as a resource server', () => {
