@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DatabaseUsedInsideUnitError } from '../src/platform/database/errors.ts';
-import { openSqlite } from '../src/platform/database/open-sqlite.ts';
-import { createUnitOfWork, type UnitOfWork } from '../src/platform/database/unit-of-work.ts';
+import type { UnitOfWork } from '../src/platform/database/unit-of-work.ts';
+import { openScratchDatabase, type ScratchDatabase } from './support/scratch-database.ts';
 
 interface NotesTables {
   notes: { text: string };
@@ -60,34 +56,37 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'pending'
 /** Lets every statement that could run now run (the group waits on a gate meanwhile). */
 const someTurns = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
 
-describe('the database itself and the units of work on its one connection', () => {
-  let dir: string;
-  let path: string;
-  let kysely: Kysely<NotesTables>;
-  let db: UnitOfWork<NotesStores>;
-  /** A second connection, as another process (or the file after a crash) would see it. */
-  let observer: DatabaseSync;
+/** How `promise` settled within 2 s: 'resolved', the error it rejected with, or 'pending'. */
+const outcomeOf = (promise: Promise<unknown>): Promise<unknown> =>
+  within(
+    promise.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    ),
+    2000,
+  );
 
+describe('the database itself and the units of work on its one connection', () => {
+  let scratch: ScratchDatabase<NotesTables, NotesStores>;
+  let db: UnitOfWork<NotesStores>;
+
+  /** What a second connection sees: what has committed. */
   const committed = (): string[] =>
-    observer
+    scratch.observer
       .prepare('SELECT text FROM notes ORDER BY text')
       .all()
       .map((row) => String(row.text));
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'writ-connection-lock-'));
-    path = join(dir, 'notes.db');
-    kysely = openSqlite<NotesTables>(path);
-    await sql`CREATE TABLE notes (text TEXT NOT NULL)`.execute(kysely);
-    db = createUnitOfWork(kysely, bindNotes);
-    observer = new DatabaseSync(path);
+    scratch = await openScratchDatabase(
+      'writ-connection-lock-',
+      sql`CREATE TABLE notes (text TEXT NOT NULL)`,
+      bindNotes,
+    );
+    db = scratch.db;
   });
 
-  afterEach(async () => {
-    observer.close();
-    await kysely.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => scratch.close());
 
   it('refuses a store call on the database from inside a unit at once, and stays usable', async () => {
     const unit = db.transaction(async (tx) => {
@@ -96,13 +95,7 @@ describe('the database itself and the units of work on its one connection', () =
     });
     // Without the refusal the call waits for the group's connection, the group for the unit:
     // it never settles, and neither does anything the database is asked after it.
-    const outcome = await within(
-      unit.then(
-        () => 'resolved',
-        (error: unknown) => error,
-      ),
-      2000,
-    );
+    const outcome = await outcomeOf(unit);
     expect(outcome).toBeInstanceOf(DatabaseUsedInsideUnitError);
     const error = outcome as DatabaseUsedInsideUnitError;
     expect(error.code).toBe('ERR_DATABASE_USED_INSIDE_UNIT');
@@ -124,13 +117,7 @@ describe('the database itself and the units of work on its one connection', () =
       await tx.notes.add('outer');
       await db.transaction((inner) => inner.notes.add('inner'));
     });
-    const outcome = await within(
-      unit.then(
-        () => 'resolved',
-        (error: unknown) => error,
-      ),
-      2000,
-    );
+    const outcome = await outcomeOf(unit);
     expect(outcome).toBeInstanceOf(DatabaseUsedInsideUnitError);
     expect((outcome as DatabaseUsedInsideUnitError).message).toContain('db.transaction()');
     expect(

@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signInBody } from '../../../test/support/api-client.ts';
 import { startTestService, type TestService } from '../../../test/support/test-service.ts';
-import { openSqlite } from '../src/platform/database/open-sqlite.ts';
 import { createUnitOfWork, type UnitOfWork } from '../src/platform/database/unit-of-work.ts';
 import { refresh } from '../src/sessions/refresh.ts';
+import { openScratchDatabase, type ScratchDatabase } from './support/scratch-database.ts';
 
 const password = 'correct horse battery staple';
 
@@ -29,33 +25,26 @@ const bindNotes = (db: Kysely<NotesTables>): NotesStores => ({
 });
 
 describe('the unit of work commits concurrent units together', () => {
-  let dir: string;
-  let path: string;
-  let kysely: Kysely<NotesTables>;
+  let scratch: ScratchDatabase<NotesTables, NotesStores>;
   let db: UnitOfWork<NotesStores>;
-  /** A second connection, as another process would see the file. */
-  let observer: DatabaseSync;
 
+  /** What a second connection sees, as another process would see the file. */
   const committedIds = (): number[] =>
-    observer
+    scratch.observer
       .prepare('SELECT id FROM notes ORDER BY id')
       .all()
       .map((row) => Number(row.id));
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'writ-group-commit-'));
-    path = join(dir, 'notes.db');
-    kysely = openSqlite<NotesTables>(path);
-    await sql`CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)`.execute(kysely);
-    db = createUnitOfWork(kysely, bindNotes);
-    observer = new DatabaseSync(path);
+    scratch = await openScratchDatabase(
+      'writ-group-commit-',
+      sql`CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)`,
+      bindNotes,
+    );
+    db = scratch.db;
   });
 
-  afterEach(async () => {
-    observer.close();
-    await kysely.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => scratch.close());
 
   it('answers units that arrive together after one commit that holds all of them', async () => {
     const seenAtFirstAnswer = await Promise.race(
@@ -114,7 +103,7 @@ describe('the unit of work commits concurrent units together', () => {
   });
 
   it('keeps at most the configured number of units in one commit', async () => {
-    const small = createUnitOfWork(kysely, bindNotes, { maxUnitsPerCommit: 2 });
+    const small = createUnitOfWork(scratch.kysely, bindNotes, { maxUnitsPerCommit: 2 });
     const seenAtFirstAnswer = await Promise.race(
       [1, 2, 3, 4, 5].map((id) =>
         small.transaction((tx) => tx.notes.add(id, 'x')).then(committedIds),
