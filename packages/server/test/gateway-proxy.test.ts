@@ -7,15 +7,14 @@ import { type JwksServer, startJwksServer } from '../../../test/support/jwks-ser
 import { ed25519, type SigningKey } from '../../../test/support/keys.ts';
 import { type LoopbackListener, listenOnLoopback } from '../../../test/support/loopback.ts';
 import { send } from '../../verify/test/support/http-client.ts';
+import { exchangerOptions } from '../../verify/test/support/phantom-exchanger-options.ts';
 import {
   activeAnswer,
-  gatewayClientId,
-  gatewayClientSecret,
   type IntrospectionServer,
   newOpaqueToken,
   startIntrospectionServer,
 } from '../../verify/test/support/phantom-introspection-server.ts';
-import { audience, issuer, sign, validClaims } from '../../verify/test/support/tokens.ts';
+import { sign, validClaims } from '../../verify/test/support/tokens.ts';
 import { type RunningGateway, startGateway } from '../src/gateway/start-gateway.ts';
 
 /**
@@ -129,14 +128,7 @@ beforeAll(async () => {
   upstream = await listenOnLoopback(handleUpstream);
   innerToken = await sign(key, validClaims());
   gateway = await startGateway({
-    exchanger: createPhantomTokenExchanger({
-      introspectionEndpoint: service.url,
-      clientId: gatewayClientId,
-      clientSecret: gatewayClientSecret,
-      issuer,
-      audience,
-      jwksUri: jwks.url,
-    }),
+    exchanger: createPhantomTokenExchanger(exchangerOptions(service, jwks.url)),
     upstream: new URL(`${upstream.origin}/api/`),
     host: '127.0.0.1',
     port: 0,
@@ -303,6 +295,22 @@ describe('writ gateway forwards', () => {
   });
 });
 
+/**
+ * Writes `request` to the gateway as raw bytes on a socket of its own (what fetch would not
+ * send) and returns everything the gateway wrote back before it closed the connection.
+ */
+function rawExchange(request: string): Promise<string> {
+  const socket = connect(gateway.server.address() as never);
+  return new Promise<string>((resolve) => {
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString();
+    });
+    socket.on('close', () => resolve(text));
+    socket.write(request);
+  });
+}
+
 describe('writ gateway refuses', () => {
   it('requests it cannot exchange, before anything reaches the upstream', async () => {
     const jwt = await sign(key, validClaims());
@@ -356,50 +364,26 @@ describe('writ gateway refuses', () => {
   it.each(['/../admin', '/a/./b', '/a/%2e%2e/admin', '/a/%2E/b', '/a\\..\\b'])(
     'a path with dot segments (%s): it could leave the upstream prefix',
     async (path) => {
-      const socket = connect(gateway.server.address() as never);
-      const answer = await new Promise<string>((resolve) => {
-        let text = '';
-        socket.on('data', (chunk) => {
-          text += chunk.toString();
-        });
-        socket.on('close', () => resolve(text));
-        socket.write(
-          `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${newOpaqueToken()}\r\nConnection: close\r\n\r\n`,
-        );
-      });
+      const answer = await rawExchange(
+        `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${newOpaqueToken()}\r\nConnection: close\r\n\r\n`,
+      );
       expect(answer).toMatch(/^HTTP\/1\.1 400/);
       expect(seen).toHaveLength(0);
     },
   );
 
   it('a request framed two ways (Content-Length and Transfer-Encoding: request smuggling)', async () => {
-    const socket = connect(gateway.server.address() as never);
-    const answer = await new Promise<string>((resolve) => {
-      let text = '';
-      socket.on('data', (chunk) => {
-        text += chunk.toString();
-      });
-      socket.on('close', () => resolve(text));
-      socket.write(
-        `POST /x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${newOpaqueToken()}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: x\r\n\r\n`,
-      );
-    });
+    const answer = await rawExchange(
+      `POST /x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${newOpaqueToken()}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 400/);
     expect(seen).toHaveLength(0);
   });
 
   it('an absolute-form target (a forward-proxy request)', async () => {
-    const socket = connect(gateway.server.address() as never);
-    const answer = await new Promise<string>((resolve) => {
-      let text = '';
-      socket.on('data', (chunk) => {
-        text += chunk.toString();
-      });
-      socket.on('close', () => resolve(text));
-      socket.write(
-        `GET http://169.254.169.254/latest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${newOpaqueToken()}\r\nConnection: close\r\n\r\n`,
-      );
-    });
+    const answer = await rawExchange(
+      `GET http://169.254.169.254/latest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${newOpaqueToken()}\r\nConnection: close\r\n\r\n`,
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 400/);
     expect(seen).toHaveLength(0);
   });
@@ -432,14 +416,7 @@ describe('upstream failures', () => {
 
   it('answer 502 when the upstream is down, without details', async () => {
     const down = await startGateway({
-      exchanger: createPhantomTokenExchanger({
-        introspectionEndpoint: service.url,
-        clientId: gatewayClientId,
-        clientSecret: gatewayClientSecret,
-        issuer,
-        audience,
-        jwksUri: jwks.url,
-      }),
+      exchanger: createPhantomTokenExchanger(exchangerOptions(service, jwks.url)),
       upstream: new URL('http://127.0.0.1:9/'),
       host: '127.0.0.1',
       port: 0,

@@ -15,17 +15,16 @@ import {
   writPhantomFastify,
 } from '../src/phantom/index.ts';
 import { send } from './support/http-client.ts';
+import { exchangerOptions } from './support/phantom-exchanger-options.ts';
 import {
   activeAnswer,
-  gatewayClientId,
-  gatewayClientSecret,
   type IntrospectionServer,
   jwtAnswer,
   newOpaqueToken,
   signIntrospection,
   startIntrospectionServer,
 } from './support/phantom-introspection-server.ts';
-import { audience, issuer, sign, validClaims } from './support/tokens.ts';
+import { sign, validClaims } from './support/tokens.ts';
 
 /**
  * Every adapter over real HTTP, in front of a route that echoes the `Authorization` it was handed
@@ -117,12 +116,7 @@ beforeAll(async () => {
   jwks = await startJwksServer({ body: { keys: [key.publicJwk] } });
   service = await startIntrospectionServer();
   exchanger = createPhantomTokenExchanger({
-    introspectionEndpoint: service.url,
-    clientId: gatewayClientId,
-    clientSecret: gatewayClientSecret,
-    issuer,
-    audience,
-    jwksUri: jwks.url,
+    ...exchangerOptions(service, jwks.url),
     introspection: { timeoutMs: 500 },
   });
   for (const [name, start] of Object.entries(adapters) as [AdapterName, typeof nodeServer][]) {

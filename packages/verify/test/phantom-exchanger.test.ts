@@ -15,6 +15,7 @@ import {
   type PhantomTokenExchanger,
   type PhantomTokenExchangerOptions,
 } from '../src/phantom/index.ts';
+import { exchangerOptions } from './support/phantom-exchanger-options.ts';
 import {
   activeAnswer,
   gatewayClientId,
@@ -27,7 +28,7 @@ import {
   startIntrospectionServer,
 } from './support/phantom-introspection-server.ts';
 import { type RevocationServer, startRevocationServer } from './support/revocation-server.ts';
-import { audience, b64json, issuer, nowSec, sign, validClaims } from './support/tokens.ts';
+import { b64json, issuer, nowSec, sign, validClaims } from './support/tokens.ts';
 
 let key: SigningKey;
 /** A key the service never published: what an attacker signs with. */
@@ -46,12 +47,7 @@ function exchangerWith(options: Partial<PhantomTokenExchangerOptions> = {}): Har
   const rejected: PhantomRejectEvent[] = [];
   const errors: unknown[] = [];
   const exchanger = createPhantomTokenExchanger({
-    introspectionEndpoint: service.url,
-    clientId: gatewayClientId,
-    clientSecret: gatewayClientSecret,
-    issuer,
-    audience,
-    jwksUri: jwks.url,
+    ...exchangerOptions(service, jwks.url),
     onReject: (event) => rejected.push(event),
     onError: (error) => errors.push(error),
     ...options,
