@@ -23,6 +23,9 @@ function splits(all: Uint8Array): Uint8Array[][] {
 
 const entry = '{"cursor":43,"target":{"type":"sid","value":"ses_1"}}';
 
+/** What the parser dispatches for an event without an `event:` field. */
+const message = (data: string, id = ''): SseEvent => ({ id, event: 'message', data });
+
 const cases: Array<[string, string, SseEvent[]]> = [
   [
     'an entry with id, event and data, LF endings',
@@ -42,11 +45,7 @@ const cases: Array<[string, string, SseEvent[]]> = [
   [
     'mixed line endings across events',
     'data: a\r\n\ndata: b\n\r\ndata: c\r\r',
-    [
-      { id: '', event: 'message', data: 'a' },
-      { id: '', event: 'message', data: 'b' },
-      { id: '', event: 'message', data: 'c' },
-    ],
+    [message('a'), message('b'), message('c')],
   ],
   [
     'multi-line data joined with LF',
@@ -61,27 +60,18 @@ const cases: Array<[string, string, SseEvent[]]> = [
   [
     'only one space after the colon is removed; none is required',
     'data:tight\ndata:  spaced\n\n',
-    [{ id: '', event: 'message', data: 'tight\n spaced' }],
+    [message('tight\n spaced')],
   ],
-  [
-    'a field name alone is a field with an empty value',
-    'data\ndata\n\n',
-    [{ id: '', event: 'message', data: '\n' }],
-  ],
+  ['a field name alone is a field with an empty value', 'data\ndata\n\n', [message('\n')]],
   [
     'an event without data is not dispatched and its type does not leak into the next',
     'event: heartbeat\n\ndata: x\n\n',
-    [{ id: '', event: 'message', data: 'x' }],
+    [message('x')],
   ],
   [
     'the last id carries over; an id holding NUL is ignored',
     'id: 5\ndata: a\n\ndata: b\n\nid: 6\u0000\ndata: c\n\nid\ndata: d\n\n',
-    [
-      { id: '5', event: 'message', data: 'a' },
-      { id: '5', event: 'message', data: 'b' },
-      { id: '5', event: 'message', data: 'c' },
-      { id: '', event: 'message', data: 'd' },
-    ],
+    [message('a', '5'), message('b', '5'), message('c', '5'), message('d')],
   ],
   [
     'retry and unknown fields are ignored',
@@ -91,19 +81,15 @@ const cases: Array<[string, string, SseEvent[]]> = [
   [
     'an event cut off by the end of the stream is not dispatched',
     'data: complete\n\nevent: revocation\ndata: partial\n',
-    [{ id: '', event: 'message', data: 'complete' }],
+    [message('complete')],
   ],
   [
     'multi-byte UTF-8 survives any byte split',
     'data: {"value":"sub_é✓𝄞"}\n\n',
-    [{ id: '', event: 'message', data: '{"value":"sub_é✓𝄞"}' }],
+    [message('{"value":"sub_é✓𝄞"}')],
   ],
-  [
-    'a leading byte order mark is dropped',
-    '\uFEFFdata: after bom\n\n',
-    [{ id: '', event: 'message', data: 'after bom' }],
-  ],
-  ['a colon in the value is kept', 'data: a: b\n\n', [{ id: '', event: 'message', data: 'a: b' }]],
+  ['a leading byte order mark is dropped', '\uFEFFdata: after bom\n\n', [message('after bom')]],
+  ['a colon in the value is kept', 'data: a: b\n\n', [message('a: b')]],
 ];
 
 describe('the SSE parser', () => {
@@ -121,10 +107,7 @@ describe('the SSE parser', () => {
       ...parser.push(bytes('\n')),
       ...parser.push(bytes('\ndata: y\n\n')),
     ];
-    expect(events).toEqual([
-      { id: '', event: 'message', data: 'x' },
-      { id: '', event: 'message', data: 'y' },
-    ]);
+    expect(events).toEqual([message('x'), message('y')]);
   });
 
   it('refuses bytes that are not UTF-8', () => {
