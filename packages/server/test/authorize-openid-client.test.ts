@@ -56,23 +56,37 @@ function signInAt(authorizationUrl: URL): Promise<URL> {
   return signInThroughThePage(service, authorizationUrl, { email, password });
 }
 
+/**
+ * A code + PKCE authorization request built by the library (a fresh verifier and state, plus
+ * `extra`), signed in through the page: the callback and what its redemption needs.
+ */
+async function signedInCallback(
+  config: oidc.Configuration,
+  scope: string,
+  extra: Record<string, string> = {},
+) {
+  const codeVerifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: client.redirectUri,
+    scope,
+    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    state,
+    ...extra,
+  });
+  return { callback: await signInAt(url), codeVerifier, state };
+}
+
 describe('openid-client 6 against Writ', () => {
   it('discovers by default, runs code + PKCE, and validates the ID token', async () => {
     const config = await discover();
     expect(config.serverMetadata().authorization_endpoint).toBe(`${service.url}/oauth/authorize`);
-    const codeVerifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
     const nonce = oidc.randomNonce();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: client.redirectUri,
-      scope: 'openid api',
-      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state,
+    const { callback, codeVerifier, state } = await signedInCallback(config, 'openid api', {
       nonce,
       max_age: '300',
     });
-    const callback = await signInAt(url);
     const tokens = await oidc.authorizationCodeGrant(config, callback, {
       pkceCodeVerifier: codeVerifier,
       expectedState: state,
@@ -111,16 +125,7 @@ describe('openid-client 6 against Writ', () => {
 
   it('refuses an access token passed off as an ID token', async () => {
     const config = await discover();
-    const codeVerifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: client.redirectUri,
-      scope: 'openid api',
-      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state,
-    });
-    const callback = await signInAt(url);
+    const { callback, codeVerifier, state } = await signedInCallback(config, 'openid api');
     // A token endpoint (here, a fetch wrapper standing in for one an attacker controls on the
     // path) that answers with the access token in the id_token member.
     const customFetch: oidc.CustomFetch = async (url, options) => {
@@ -150,16 +155,7 @@ describe('openid-client 6 against Writ', () => {
 
   it('refuses an authorization response whose iss is another server (RFC 9207)', async () => {
     const config = await discover();
-    const codeVerifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: client.redirectUri,
-      scope: 'api',
-      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state,
-    });
-    const callback = await signInAt(url);
+    const { callback, codeVerifier, state } = await signedInCallback(config, 'api');
     callback.searchParams.set('iss', 'https://mix-up.example');
     const failure = await failureOf(
       oidc.authorizationCodeGrant(config, callback, {

@@ -431,37 +431,38 @@ describe('Back-Channel Logout 1.0', () => {
       .map(logoutClaimsOf)
       .flatMap((claims) => (claims?.sub === subject ? [claims.sid] : []));
 
-  it('reaches the relying party when the user signs out everywhere', async () => {
-    // A user of its own: every live sign-in of the user ends, and other tests leave Ada's open.
-    const user = { email: 'everywhere@example.com', password };
+  /**
+   * A new user (its own: every live sign-in of the user may end, and other tests leave Ada's
+   * open) signs in at the client in a browser and through the first-party API, and the API
+   * session calls `endpoint`: the relying party gets one logout token, for the browser's session.
+   */
+  async function firstPartySignOutReachesTheRelyingParty(email: string, endpoint: string) {
+    const user = { email, password };
     const subject = await service.addUser(user.email, user.password);
     const signedIn = await signInAt(client, new CookieJar(), user);
     const firstParty = await signInBody(service.url, user.email, user.password);
-    const out = await call(service.url, 'POST', '/auth/sign-out-everywhere', {
-      token: firstParty.access_token,
-    });
+    const out = await call(service.url, 'POST', endpoint, { token: firstParty.access_token });
     expect(out.status).toBeLessThan(300);
     const delivered = await deliveryFor(signedIn.sid);
     const payload = await verifiedLogoutToken(delivered, client.clientId, subject);
     expect(payload.sid).toBe(signedIn.sid);
     await outboxSettledFor(signedIn.sid);
     expect(sidsDeliveredFor(subject)).toEqual([signedIn.sid]);
+    return { signedIn, firstParty };
+  }
+
+  it('reaches the relying party when the user signs out everywhere', async () => {
+    await firstPartySignOutReachesTheRelyingParty(
+      'everywhere@example.com',
+      '/auth/sign-out-everywhere',
+    );
   });
 
   it('reaches the relying party when another device signs the browser out (sign-out-others)', async () => {
-    const user = { email: 'others@example.com', password };
-    const subject = await service.addUser(user.email, user.password);
-    const signedIn = await signInAt(client, new CookieJar(), user);
-    const firstParty = await signInBody(service.url, user.email, user.password);
-    const out = await call(service.url, 'POST', '/auth/sessions/sign-out-others', {
-      token: firstParty.access_token,
-    });
-    expect(out.status).toBeLessThan(300);
-    const delivered = await deliveryFor(signedIn.sid);
-    const payload = await verifiedLogoutToken(delivered, client.clientId, subject);
-    expect(payload.sid).toBe(signedIn.sid);
-    await outboxSettledFor(signedIn.sid);
-    expect(sidsDeliveredFor(subject)).toEqual([signedIn.sid]);
+    const { signedIn, firstParty } = await firstPartySignOutReachesTheRelyingParty(
+      'others@example.com',
+      '/auth/sessions/sign-out-others',
+    );
     expect((await refreshAt(client, signedIn.refreshToken)).body.error).toBe('invalid_grant');
     await call(service.url, 'POST', '/auth/sign-out', { token: firstParty.access_token });
   });
