@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { SignJWT } from 'jose';
-import { type Browser, chromium } from 'playwright-core';
-import { rolldown } from 'rolldown';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ed25519, type SigningKey } from '../../../test/support/keys.ts';
 import { type LoopbackListener, listenOnLoopback } from '../../../test/support/loopback.ts';
+import { launchChromium } from '../../server/test/support/chromium.ts';
+import { bundleClient } from '../../server/test/support/client-bundle.ts';
 import { createNodeAuthenticator } from '../../verify/src/http/node.ts';
 import { createDpopReplayCache, createVerifier, verifyDpopProof } from '../../verify/src/index.ts';
 
@@ -20,18 +19,6 @@ let signer: SigningKey;
 let site: LoopbackListener;
 let browser: Browser;
 let siteUrl: string;
-
-async function bundleClient(): Promise<string> {
-  const bundle = await rolldown({
-    input: resolve(import.meta.dirname, '../src/index.ts'),
-    platform: 'browser',
-  });
-  const { output } = await bundle.generate({ format: 'iife', name: 'WritClient' });
-  await bundle.close();
-  const [chunk] = output;
-  if (chunk === undefined || chunk.type !== 'chunk') throw new Error('no bundle');
-  return chunk.code;
-}
 
 beforeAll(async () => {
   signer = await ed25519('as-1');
@@ -61,20 +48,7 @@ beforeAll(async () => {
   });
   // localhost, not 127.0.0.1: the name browsers treat as a secure context.
   siteUrl = `http://localhost:${site.port}`;
-  if (!existsSync('/usr/bin/chromium'))
-    throw new Error('Chromium is required at /usr/bin/chromium');
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -1,8 +1,7 @@
-import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { rolldown } from 'rolldown';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserRig, startBrowserRig } from './support/browser-app.ts';
+import { bundleClient } from './support/client-bundle.ts';
 
 /** @writ/client running in a real browser page, in cookie mode, against the real service. */
 const password = 'correct horse battery staple';
@@ -10,18 +9,6 @@ const password = 'correct horse battery staple';
 let rig: BrowserRig;
 let browser: Browser;
 let appUrl: string;
-
-async function bundleClient(): Promise<string> {
-  const bundle = await rolldown({
-    input: resolve(import.meta.dirname, '../../client/src/index.ts'),
-    platform: 'browser',
-  });
-  const { output } = await bundle.generate({ format: 'iife', name: 'WritClient' });
-  await bundle.close();
-  const [chunk] = output;
-  if (chunk === undefined || chunk.type !== 'chunk') throw new Error('no bundle');
-  return chunk.code;
-}
 
 beforeAll(async () => {
   rig = await startBrowserRig({
