@@ -14,6 +14,7 @@ import {
   openClientSession,
   postForm,
   type RegisteredClient,
+  revokeSession,
 } from './support/oauth.ts';
 
 let service: TestService;
@@ -296,13 +297,7 @@ describe('refresh tokens', () => {
   it('are inactive once their session is revoked', async () => {
     const app = await addRefreshingClient(service);
     const opened = await openClientSession(service, app.client, userId);
-    await service.context.db.sessions.revokeOwned({
-      userId,
-      sessionIds: [opened.session.id],
-      cause: 'session_deleted',
-      nowMs: service.clock.nowMs(),
-      which: 'live',
-    });
+    await revokeSession(service, userId, opened.session.id);
     await expectInactive(app, opened.refreshToken ?? '');
   });
 

@@ -12,6 +12,7 @@ import {
   openClientSession,
   postForm,
   type RegisteredClient,
+  revokeSession,
 } from './support/oauth.ts';
 
 let service: TestService;
@@ -403,13 +404,7 @@ describe('refresh_token', () => {
   it('refuses a refresh once the session was revoked', async () => {
     const app = await addRefreshingClient(service);
     const opened = await openClientSession(service, app.client, userId);
-    await service.context.db.sessions.revokeOwned({
-      userId,
-      sessionIds: [opened.session.id],
-      cause: 'session_deleted',
-      nowMs: service.clock.nowMs(),
-      which: 'live',
-    });
+    await revokeSession(service, userId, opened.session.id);
     expectOAuthError(await refreshWith(app, opened.refreshToken ?? ''), 400, 'invalid_grant');
   });
 });

@@ -73,6 +73,21 @@ export async function openClientSession(
   );
 }
 
+/** Revokes one live session of `userId` as its owner deleting it (`session_deleted`), now. */
+export async function revokeSession(
+  service: TestService,
+  userId: string,
+  sessionId: string,
+): Promise<void> {
+  await service.context.db.sessions.revokeOwned({
+    userId,
+    sessionIds: [sessionId],
+    cause: 'session_deleted',
+    nowMs: service.clock.nowMs(),
+    which: 'live',
+  });
+}
+
 export function basic(clientId: string, secret: string): string {
   const encode = (value: string) => encodeURIComponent(value);
   return `Basic ${Buffer.from(`${encode(clientId)}:${encode(secret)}`).toString('base64')}`;
