@@ -43,15 +43,20 @@ async function pushOne(): Promise<void> {
   expect(response.status).toBe(201);
 }
 
+/** One authorization code (signed in through the page, not redeemed) and one pushed request. */
+async function issueCodeAndPushOne(): Promise<void> {
+  await signInThroughPage(
+    service,
+    new CookieJar(),
+    authorizeUrl(service, codeRequest(client, pkcePair().challenge)),
+    { email, password },
+  );
+  await pushOne();
+}
+
 describe('pruning authorization records', () => {
   it('forgets pushed requests once expired and codes a day after they expired', async () => {
-    await signInThroughPage(
-      service,
-      new CookieJar(),
-      authorizeUrl(service, codeRequest(client, pkcePair().challenge)),
-      { email, password },
-    );
-    await pushOne();
+    await issueCodeAndPushOne();
     expect(count('authorization_codes')).toBe(1);
     expect(count('authorization_requests')).toBe(1);
 
@@ -82,13 +87,7 @@ describe('pruning authorization records', () => {
   });
 
   it('runs in the service housekeeping round', async () => {
-    await signInThroughPage(
-      service,
-      new CookieJar(),
-      authorizeUrl(service, codeRequest(client, pkcePair().challenge)),
-      { email, password },
-    );
-    await pushOne();
+    await issueCodeAndPushOne();
     expect(count('authorization_codes')).toBeGreaterThanOrEqual(1);
     expect(count('authorization_requests')).toBeGreaterThanOrEqual(1);
     service.clock.advance(25 * 3600_000);

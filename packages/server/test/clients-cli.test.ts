@@ -6,9 +6,9 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test/support/loopback.ts';
 import { startService } from '../src/app/start-service.ts';
-import type { CliIo } from '../src/cli/io.ts';
 import { runCli } from '../src/cli/main.ts';
 import { loadConfig } from '../src/platform/config/load-config.ts';
+import { recordingTerminal } from './support/cli-terminal.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'writ-client-cli-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -19,19 +19,7 @@ const env = {
   WRIT_AUDIENCE: 'https://api.cli.test',
 };
 
-function terminal() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    env,
-    cwd: dataDir,
-    stdout: (line) => out.push(line),
-    stderr: (line) => err.push(line),
-    readSecret: async () => '',
-    readStdin: async () => '',
-  };
-  return { io, out, err };
-}
+const terminal = () => recordingTerminal(env, dataDir);
 
 describe('writ client add / list', () => {
   it('registers a client, prints its secret once, and the running service authenticates it', async () => {

@@ -8,8 +8,8 @@ import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, signInBody } from '../../../test/support/api-client.ts';
 import { freePort } from '../../../test/support/loopback.ts';
-import type { CliIo } from '../src/cli/io.ts';
 import { runCli } from '../src/cli/main.ts';
+import { recordingTerminal } from './support/cli-terminal.ts';
 import {
   type RunningProcess,
   runCommand,
@@ -46,16 +46,7 @@ const writ = (...args: string[]) => runCommand(cli, ['keys', ...args], env);
 async function inProcess(
   argv: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    env,
-    cwd: dataDir,
-    stdout: (line) => out.push(line),
-    stderr: (line) => err.push(line),
-    readSecret: async () => '',
-    readStdin: async () => '',
-  };
+  const { io, out, err } = recordingTerminal(env, dataDir);
   const code = await runCli(argv, io);
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
 }
