@@ -1,28 +1,45 @@
 import type { RevocationEntry } from '@writ/core';
-import {
-  type GrantTokens,
-  type GrantTokensTransaction,
-  issueGrantTokens,
-} from '../oauth/issue-grant-tokens.ts';
+import { ClientNotLiveError, isClientLive } from '../clients/is-client-live.ts';
+import type { GrantTokensTransaction } from '../oauth/issue-grant-tokens.ts';
+import { type SignedAccessToken, signClientAccessToken } from '../oauth/mint-access-token.ts';
 import type { GrantOutcome, TokenGrant, TokenRequest } from '../oauth/token-grant.ts';
-import { hashSecret } from '../platform/crypto/random.ts';
+import { hashSecret, randomId } from '../platform/crypto/random.ts';
 import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
+import { issueRefreshToken } from '../refresh-tokens/issue-refresh-token.ts';
 import { findLiveSession } from '../sessions/find-live-session.ts';
 import { revokeSessions } from '../sessions/revoke-sessions.ts';
+import type { SessionRecord } from '../sessions/session-record.ts';
 import type { SessionsContext, SessionsTransaction } from '../sessions/sessions-context.ts';
+import type { SessionsStores } from '../sessions/sessions-store.ts';
 import type { AuthorizationCodeRecord } from './authorization-code-record.ts';
 import type { AuthorizationCodesStores } from './authorization-codes-store.ts';
 import { signIdToken } from './id-token.ts';
 import { verifierMatchesS256 } from './pkce.ts';
 
+/** The tokens of a redemption, signed before its unit of work, for the session it will open. */
+interface SignedRedemption {
+  /** The session the redemption opens, as it will be inserted (its id is in the tokens). */
+  readonly session: SessionRecord;
+  readonly accessToken: SignedAccessToken;
+  readonly idToken: string | undefined;
+}
+
 type Redemption =
   | {
       readonly kind: 'issued';
       readonly code: AuthorizationCodeRecord;
-      readonly tokens: GrantTokens;
+      readonly refreshToken: string | undefined;
     }
   | { readonly kind: 'refused'; readonly description: string }
-  | { readonly kind: 'reused'; readonly entries: RevocationEntry[] };
+  | { readonly kind: 'reused'; readonly entries: RevocationEntry[] }
+  /** The unit found a code to redeem that the read before it did not: nothing was written. */
+  | { readonly kind: 'unsigned' };
+
+interface PresentedCode {
+  readonly code: string;
+  readonly verifier: string;
+  readonly redirectUri: string;
+}
 
 /** The stores the token endpoint's unit of work is typed with (oauth/oauth-context.ts). */
 type TokenEndpointStores = SessionsTransaction & GrantTokensTransaction;
@@ -55,13 +72,22 @@ const invalidGrant = (description: string): GrantOutcome => ({
 
 /**
  * `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6). The code is redeemed in one
- * transaction with the session it opens: its checks, the conditional "redeemed" mark and
- * `issueGrantTokens` commit together or not at all. A code presented after it was redeemed is
- * refused and the session the first redemption opened is revoked (RFC 6749 §4.1.2: the code
- * leaked, and whoever redeemed first may be the thief), whoever presents it. Every refusal is
- * `invalid_grant` with a fixed text; a code presented by a client it was not issued to, with
- * another redirect URI or a wrong verifier stays usable by its own client until it expires, so
- * a thief without the verifier cannot spend it for the legitimate client.
+ * transaction with the session it opens: its checks, the conditional "redeemed" mark, the
+ * session, its first refresh token (and an opaque access token's phantom row) commit together or
+ * not at all. A code presented after it was redeemed is refused and the session the first
+ * redemption opened is revoked (RFC 6749 §4.1.2: the code leaked, and whoever redeemed first may
+ * be the thief), whoever presents it. Every refusal is `invalid_grant` with a fixed text; a code
+ * presented by a client it was not issued to, with another redirect URI or a wrong verifier stays
+ * usable by its own client until it expires, so a thief without the verifier cannot spend it for
+ * the legitimate client.
+ *
+ * Sign first, commit second: a read of the code (no unit of work) says whether the redemption
+ * will succeed; if so the access token (and ID token) are signed, for a session whose id is
+ * drawn now, before the unit runs. The write lock never waits on a signature, and a signature
+ * that fails (an external signer that is down: 503) burns nothing: the client may present the
+ * same code again. If the unit then does not redeem (redeemed meanwhile: reuse, handled as
+ * always), the signed tokens are dropped. When the read already says the code fails, nothing is
+ * signed and the unit refuses it (or revokes) exactly as without the read.
  */
 export function authorizationCodeGrant(context: AuthorizationCodeGrantContext): TokenGrant {
   return {
@@ -87,33 +113,34 @@ export function authorizationCodeGrant(context: AuthorizationCodeGrantContext): 
           description: 'This client may not use the authorization code grant.',
         };
 
-      const redemption = await redeem(context, request, { code, verifier, redirectUri });
+      const presented = { code, verifier, redirectUri };
+      const codeHash = hashSecret(code);
+      let signed = await signFirst(context, request, presented, codeHash);
+      let redemption = await redeem(context, request, presented, codeHash, signed);
+      if (redemption.kind === 'unsigned') {
+        // The read raced a change the unit saw (states move one way, so this is all but
+        // impossible): read and sign once more, then let the unit decide.
+        signed = await signFirst(context, request, presented, codeHash);
+        redemption = await redeem(context, request, presented, codeHash, signed);
+      }
       if (redemption.kind === 'reused') {
         context.notifier.publish(redemption.entries);
         return invalidGrant('The authorization code was already used.');
       }
       if (redemption.kind === 'refused') return invalidGrant(redemption.description);
+      if (redemption.kind === 'unsigned' || signed === undefined)
+        return invalidGrant('The authorization code is invalid.');
 
-      const { tokens, code: redeemed } = redemption;
-      const idToken = redeemed.scope.split(' ').includes('openid')
-        ? await signIdToken(context, {
-            userId: redeemed.userId,
-            clientId: redeemed.clientId,
-            accessToken: tokens.accessToken,
-            authTimeMs: redeemed.authTime,
-            nonce: redeemed.nonce,
-            browserSessionId: redeemed.browserSessionId,
-            nowMs: context.clock.nowMs(),
-          })
-        : undefined;
+      const { accessToken, idToken } = signed;
+      const { code: redeemed, refreshToken } = redemption;
       return {
         ok: true,
         body: {
-          access_token: tokens.accessToken,
-          token_type: tokens.tokenType,
-          expires_in: tokens.expiresIn,
+          access_token: accessToken.accessToken,
+          token_type: accessToken.tokenType,
+          expires_in: accessToken.expiresIn,
           scope: redeemed.scope,
-          ...(tokens.refreshToken === undefined ? {} : { refresh_token: tokens.refreshToken }),
+          ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
           ...(idToken === undefined ? {} : { id_token: idToken }),
         },
       };
@@ -121,12 +148,106 @@ export function authorizationCodeGrant(context: AuthorizationCodeGrantContext): 
   };
 }
 
+/**
+ * Why `code` (found, not redeemed) cannot be redeemed by this request, if it cannot: the checks
+ * the read before signing and the unit both make, in the same order.
+ */
+async function refusalOf(
+  context: AuthorizationCodeGrantContext,
+  db: SessionsStores,
+  request: TokenRequest,
+  presented: PresentedCode,
+  code: AuthorizationCodeRecord,
+  nowMs: number,
+): Promise<string | undefined> {
+  if (code.clientId !== request.client.clientId) return 'The authorization code is invalid.';
+  if (code.expiresAt <= nowMs) return 'The authorization code has expired.';
+  if (code.redirectUri !== presented.redirectUri)
+    return 'redirect_uri differs from the authorization request.';
+  // Signed out (everywhere, or that session deleted) since the code was issued: the code
+  // must not open a session the sign-out could no longer reach.
+  if ((await findLiveSession({ db, clock: context.clock }, code.browserSessionId)) === undefined)
+    return 'The sign-in this code came from has ended.';
+  const resource = request.params.get('resource');
+  if (resource !== undefined && resource !== code.audience)
+    return 'resource differs from the authorization request.';
+  if (!verifierMatchesS256(presented.verifier, code.codeChallenge))
+    return 'code_verifier does not match the code_challenge.';
+  return undefined;
+}
+
+/**
+ * Reads the code (on the database, no unit of work, no write) and, if the redemption will
+ * succeed, signs its tokens for the session it will open; `undefined` otherwise (nothing signed).
+ */
+async function signFirst(
+  context: AuthorizationCodeGrantContext,
+  request: TokenRequest,
+  presented: PresentedCode,
+  codeHash: string,
+): Promise<SignedRedemption | undefined> {
+  const { db } = context;
+  if (!holdsAuthorizationCodes(db))
+    throw new Error("the token endpoint's database holds no authorization codes store");
+  const nowMs = context.clock.nowMs();
+  const code = await db.authorizationCodes.find(codeHash);
+  if (code === undefined || code.redeemedAt !== null) return undefined;
+  if ((await refusalOf(context, db, request, presented, code, nowMs)) !== undefined)
+    return undefined;
+  const { client, dpopJkt } = request;
+  // What openClientSession (sessions/) would insert, with its id drawn before the signature.
+  const session: SessionRecord = {
+    id: randomId('ses'),
+    userId: code.userId,
+    mode: 'oauth',
+    createdAt: nowMs,
+    lastUsedAt: nowMs,
+    idleExpiresAt: nowMs + context.config.sessionIdleTtlSec * 1000,
+    absoluteExpiresAt: nowMs + context.config.sessionAbsoluteTtlSec * 1000,
+    revokedAt: null,
+    ip: request.origin.ip,
+    userAgent: request.origin.userAgent,
+    client: {
+      clientId: client.clientId,
+      scope: code.scope,
+      audience: code.audience,
+      // A public client's refresh tokens are bound to the DPoP key that opened the session
+      // (RFC 9449 §5); a confidential client's are bound by its authentication.
+      dpopJkt: client.kind === 'public' ? (dpopJkt ?? null) : null,
+      authTimeMs: code.authTime,
+      browserSessionId: code.browserSessionId,
+    },
+  };
+  const accessToken = await signClientAccessToken(context, {
+    client,
+    subject: code.userId,
+    scope: code.scope,
+    audience: code.audience,
+    sessionId: session.id,
+    dpopJkt,
+    nowMs,
+  });
+  const idToken = code.scope.split(' ').includes('openid')
+    ? await signIdToken(context, {
+        userId: code.userId,
+        clientId: code.clientId,
+        accessToken: accessToken.accessToken,
+        authTimeMs: code.authTime,
+        nonce: code.nonce,
+        browserSessionId: code.browserSessionId,
+        nowMs,
+      })
+    : undefined;
+  return { session, accessToken, idToken };
+}
+
 function redeem(
   context: AuthorizationCodeGrantContext,
   request: TokenRequest,
-  presented: { readonly code: string; readonly verifier: string; readonly redirectUri: string },
+  presented: PresentedCode,
+  codeHash: string,
+  signed: SignedRedemption | undefined,
 ): Promise<Redemption> {
-  const codeHash = hashSecret(presented.code);
   return context.db.transaction(async (tx): Promise<Redemption> => {
     if (!holdsAuthorizationCodes(tx))
       throw new Error("the token endpoint's transaction holds no authorization codes store");
@@ -149,41 +270,25 @@ function redeem(
             });
       return { kind: 'reused', entries: revoked.entries };
     }
-    if (code.clientId !== request.client.clientId)
-      return { kind: 'refused', description: 'The authorization code is invalid.' };
-    if (code.expiresAt <= nowMs)
-      return { kind: 'refused', description: 'The authorization code has expired.' };
-    if (code.redirectUri !== presented.redirectUri)
-      return {
-        kind: 'refused',
-        description: 'redirect_uri differs from the authorization request.',
-      };
-    // Signed out (everywhere, or that session deleted) since the code was issued: the code
-    // must not open a session the sign-out could no longer reach.
-    if (
-      (await findLiveSession({ db: tx, clock: context.clock }, code.browserSessionId)) === undefined
-    )
-      return { kind: 'refused', description: 'The sign-in this code came from has ended.' };
-    const resource = request.params.get('resource');
-    if (resource !== undefined && resource !== code.audience)
-      return { kind: 'refused', description: 'resource differs from the authorization request.' };
-    if (!verifierMatchesS256(presented.verifier, code.codeChallenge))
-      return { kind: 'refused', description: 'code_verifier does not match the code_challenge.' };
+    const refusal = await refusalOf(context, tx, request, presented, code, nowMs);
+    if (refusal !== undefined) return { kind: 'refused', description: refusal };
+    // Nothing written yet: the caller reads and signs again.
+    if (signed === undefined) return { kind: 'unsigned' };
     // Units of work run one at a time, so nobody redeemed it since the read; the conditional
     // update keeps that true for any store that runs them concurrently.
     if (!(await tx.authorizationCodes.redeem(codeHash, nowMs)))
       return { kind: 'refused', description: 'The authorization code was already used.' };
-    const tokens = await issueGrantTokens(context, tx, {
-      client: request.client,
-      userId: code.userId,
-      scope: code.scope,
-      audience: code.audience,
-      dpopJkt: request.dpopJkt,
-      authTimeMs: code.authTime,
-      browserSessionId: code.browserSessionId,
-      origin: request.origin,
-    });
-    await tx.authorizationCodes.recordSession(codeHash, tokens.session.id);
-    return { kind: 'issued', code, tokens };
+    // A disable revokes the sessions that exist when it commits, so one opened after it would
+    // survive: checked in the same transaction as the session's insert (rolled back if not).
+    const { client } = request;
+    if (!(await isClientLive(tx, client.clientId))) throw new ClientNotLiveError();
+    const { session, accessToken } = signed;
+    await tx.sessions.create(session);
+    const refreshToken = client.grantTypes.includes('refresh_token')
+      ? await issueRefreshToken(tx, session.id, session.createdAt)
+      : undefined;
+    if (accessToken.phantom !== undefined) await tx.phantomTokens.insert(accessToken.phantom);
+    await tx.authorizationCodes.recordSession(codeHash, session.id);
+    return { kind: 'issued', code, refreshToken };
   });
 }

@@ -24,4 +24,22 @@ export interface Signer {
    * activated is honoured without a restart.
    */
   generation(): number;
+  /**
+   * Where the private keys live (the key ring's `KeyCustody`, by its `kind`): what
+   * `signaturesCanFail` decides by. Absent for a signer that does not say.
+   */
+  readonly custody?: { readonly kind: string };
+}
+
+/** Custodies that sign in this process's memory: once the ring has loaded, a signature cannot fail. */
+const inMemoryCustodies: ReadonlySet<string> = new Set(['sealed']);
+
+/**
+ * Whether a signature can fail for a while (a custody outside the process that may be down: the
+ * signer process, later a KMS or an HSM; or a signer that does not say where its keys are).
+ * Refresh signs before its rotation commits only then (sessions/refresh.ts): the read that
+ * signing first needs costs the in-memory custody's refresh throughput and buys it nothing.
+ */
+export function signaturesCanFail(signer: Signer): boolean {
+  return signer.custody === undefined || !inMemoryCustodies.has(signer.custody.kind);
 }

@@ -4,7 +4,7 @@ import type { Signer } from '../keys/signer.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
 import { hashSecret, randomSecret, randomTokenId } from '../platform/crypto/random.ts';
 import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
-import type { PhantomTokensStores } from './phantom-tokens-store.ts';
+import type { PhantomTokenRecord, PhantomTokensStores } from './phantom-tokens-store.ts';
 
 export interface AccessTokenGrant {
   readonly client: ClientRecord;
@@ -33,17 +33,24 @@ export interface MintedAccessToken {
 export const phantomTokenPrefix = 'wat_';
 
 /**
- * Signs an RFC 9068 access token for an OAuth client. For a client configured for opaque
- * (phantom) tokens it also stores the token's hash → the JWT, so the client never sees a claim
- * and only introspection (the gateway) turns it back into the JWT: in the caller's transaction
- * when given one, else in a unit of work of its own, after the signature (a statement outside
- * any transaction would run with `synchronous = FULL`, its fsync on the event loop).
+ * An access token signed and not handed out yet. For a client configured for opaque tokens,
+ * `phantom` is the row that must be stored before the opaque value is any use: a flow that
+ * signs before its unit of work stores it in that unit (`storePhantomToken`), so a token the unit
+ * did not commit for is dropped without a trace.
  */
-export async function mintAccessToken(
+export interface SignedAccessToken extends MintedAccessToken {
+  /** The opaque token's stored half, for a client configured for opaque tokens. */
+  readonly phantom: PhantomTokenRecord | undefined;
+}
+
+/**
+ * Signs an RFC 9068 access token for an OAuth client, and for a client configured for opaque
+ * (phantom) tokens draws its opaque value; writes nothing.
+ */
+export async function signClientAccessToken(
   context: { readonly config: ServiceConfig; readonly signer: Signer },
-  store: PhantomTokensStores | UnitOfWork<PhantomTokensStores>,
   grant: AccessTokenGrant,
-): Promise<MintedAccessToken> {
+): Promise<SignedAccessToken> {
   const iat = Math.floor(grant.nowMs / 1000);
   const ttl = context.config.accessTokenTtlSec;
   const jwt = await context.signer.sign({
@@ -64,7 +71,7 @@ export async function mintAccessToken(
   });
   const tokenType = grant.dpopJkt === undefined ? 'Bearer' : 'DPoP';
   if (grant.client.accessTokenFormat !== 'opaque') {
-    return { accessToken: jwt, jwt, expiresIn: ttl, tokenType };
+    return { accessToken: jwt, jwt, expiresIn: ttl, tokenType, phantom: undefined };
   }
   const opaque = randomSecret(phantomTokenPrefix);
   const phantom = {
@@ -74,7 +81,36 @@ export async function mintAccessToken(
     createdAt: grant.nowMs,
     expiresAt: (iat + ttl) * 1000,
   };
-  if ('transaction' in store) await store.transaction((tx) => tx.phantomTokens.insert(phantom));
-  else await store.phantomTokens.insert(phantom);
-  return { accessToken: opaque, jwt, expiresIn: ttl, tokenType };
+  return { accessToken: opaque, jwt, expiresIn: ttl, tokenType, phantom };
+}
+
+/**
+ * Stores a signed opaque token's phantom row (nothing for a JWT): in the caller's transaction
+ * when given one, else in a unit of work of its own (a statement outside any transaction would
+ * run with `synchronous = FULL`, its fsync on the event loop).
+ */
+export async function storePhantomToken(
+  store: PhantomTokensStores | UnitOfWork<PhantomTokensStores>,
+  signed: SignedAccessToken,
+): Promise<MintedAccessToken> {
+  const { phantom, ...minted } = signed;
+  if (phantom !== undefined) {
+    if ('transaction' in store) await store.transaction((tx) => tx.phantomTokens.insert(phantom));
+    else await store.phantomTokens.insert(phantom);
+  }
+  return minted;
+}
+
+/**
+ * Signs an RFC 9068 access token for an OAuth client. For a client configured for opaque
+ * (phantom) tokens it also stores the token's hash → the JWT, so the client never sees a claim
+ * and only introspection (the gateway) turns it back into the JWT: in the caller's transaction
+ * when given one, else in a unit of work of its own, after the signature.
+ */
+export async function mintAccessToken(
+  context: { readonly config: ServiceConfig; readonly signer: Signer },
+  store: PhantomTokensStores | UnitOfWork<PhantomTokensStores>,
+  grant: AccessTokenGrant,
+): Promise<MintedAccessToken> {
+  return storePhantomToken(store, await signClientAccessToken(context, grant));
 }

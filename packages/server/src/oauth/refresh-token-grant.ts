@@ -1,8 +1,9 @@
 import { parseScope } from '@writ/core';
 import { rotateRefreshToken } from '../sessions/refresh.ts';
+import type { SessionRecord } from '../sessions/session-record.ts';
 import { invalidScopeText, invalidTargetText } from './client-credentials-grant.ts';
 import { grantedScope } from './granted-scope.ts';
-import { mintAccessToken } from './mint-access-token.ts';
+import { signClientAccessToken } from './mint-access-token.ts';
 import type { OAuthContext } from './oauth-context.ts';
 import type { GrantOutcome, TokenGrant, TokenRequest } from './token-grant.ts';
 
@@ -31,7 +32,11 @@ export function refreshTokenGrant(context: OAuthContext): TokenGrant {
       }
       const requestedScope = params.get('scope');
       const resource = params.get('resource');
-      let scope = '';
+      // The scope this access token gets: the session's grant, narrowed as asked, never widened.
+      const scopeOf = (session: SessionRecord) =>
+        session.client === undefined
+          ? undefined
+          : grantedScope(requestedScope, [...parseScope(session.client.scope)]);
       const rotation = await rotateRefreshToken(
         context,
         {
@@ -42,41 +47,47 @@ export function refreshTokenGrant(context: OAuthContext): TokenGrant {
             dpopJkt: request.dpopJkt,
             // Decided on the live session inside the rotation, so a refusal spends no token.
             refuses: (session) => {
-              const grant = session.client;
-              if (grant === undefined) return 'invalid_scope';
-              const narrowed = grantedScope(requestedScope, [...parseScope(grant.scope)]);
-              if (!narrowed.ok) return 'invalid_scope';
-              if (resource !== undefined && resource !== grant.audience) return 'invalid_target';
-              scope = narrowed.scope;
+              const narrowed = scopeOf(session);
+              if (narrowed === undefined || !narrowed.ok) return 'invalid_scope';
+              if (resource !== undefined && resource !== session.client?.audience)
+                return 'invalid_target';
               return undefined;
             },
           },
         },
         request.origin,
+        {
+          // Only a live session of this client that does not refuse the request gets here
+          // (rotateRefreshToken), so it has a grant and a scope.
+          async sign(session, nowMs) {
+            const narrowed = scopeOf(session);
+            if (session.client === undefined || narrowed === undefined || !narrowed.ok)
+              throw new Error('a refresh token grant signed for a session it cannot rotate');
+            const signed = await signClientAccessToken(context, {
+              client,
+              subject: session.userId,
+              scope: narrowed.scope,
+              audience: session.client.audience,
+              sessionId: session.id,
+              dpopJkt: request.dpopJkt,
+              nowMs,
+            });
+            return { ...signed, scope: narrowed.scope };
+          },
+          // An opaque token's phantom row is written with the rotation it belongs to.
+          writeFor: ({ phantom }) =>
+            phantom === undefined ? undefined : (tx) => tx.phantomTokens.insert(phantom),
+        },
       );
       if (!rotation.ok) return refusedRotation(rotation.error);
-      const { session } = rotation;
-      const grant = session.client;
-      // touchLive matched the client, so only an OAuth session can arrive here.
-      if (grant === undefined) {
-        return { ok: false, error: 'invalid_grant', description: invalidGrantText };
-      }
-      const minted = await mintAccessToken(context, context.db, {
-        client,
-        subject: session.userId,
-        scope,
-        audience: grant.audience,
-        sessionId: session.id,
-        dpopJkt: request.dpopJkt,
-        nowMs: rotation.nowMs,
-      });
+      const { signed } = rotation;
       return {
         ok: true,
         body: {
-          access_token: minted.accessToken,
-          token_type: minted.tokenType,
-          expires_in: minted.expiresIn,
-          scope,
+          access_token: signed.accessToken,
+          token_type: signed.tokenType,
+          expires_in: signed.expiresIn,
+          scope: signed.scope,
           refresh_token: rotation.refreshToken,
         },
       };

@@ -3,7 +3,7 @@ import { preparedQuery } from '../platform/database/prepared-query.ts';
 import type { RefreshTokensStore } from './refresh-tokens-store.ts';
 import type { RefreshTokensTables } from './refresh-tokens-table.ts';
 
-// The two statements every rotation runs, built once (platform/database/prepared-query.ts).
+// The statements every rotation runs, built once (platform/database/prepared-query.ts).
 const insertToken = preparedQuery<
   RefreshTokensTables,
   { tokenHash: string; sessionId: string; nowMs: number },
@@ -31,6 +31,18 @@ const spendToken = preparedQuery<
     .returning('session_id'),
 );
 
+// The rotation's read before it signs (sessions/refresh.ts), and introspection's and revocation's.
+const findToken = preparedQuery<
+  RefreshTokensTables,
+  { tokenHash: string },
+  { session_id: string; used_at: number | null }
+>((db, param) =>
+  db
+    .selectFrom('refresh_tokens')
+    .select(['session_id', 'used_at'])
+    .where('token_hash', '=', param('tokenHash')),
+);
+
 export function kyselyRefreshTokensStore(db: Kysely<RefreshTokensTables>): RefreshTokensStore {
   return {
     async insert(tokenHash, sessionId, nowMs) {
@@ -51,11 +63,7 @@ export function kyselyRefreshTokensStore(db: Kysely<RefreshTokensTables>): Refre
     },
 
     async find(tokenHash) {
-      const row = await db
-        .selectFrom('refresh_tokens')
-        .select(['session_id', 'used_at'])
-        .where('token_hash', '=', tokenHash)
-        .executeTakeFirst();
+      const [row] = (await findToken.execute(db, { tokenHash })).rows;
       return (
         row && {
           sessionId: row.session_id,

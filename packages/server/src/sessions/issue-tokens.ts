@@ -32,6 +32,9 @@ export async function issueTokens(
   return signAccessToken(context, session, refreshToken, nowMs);
 }
 
+/** A first-party access token, signed but not yet handed out (see `signSessionAccessToken`). */
+export type SignedSessionToken = Omit<IssuedTokens, 'refreshToken'>;
+
 /**
  * Signs the access token that goes with a refresh token already written. It needs no database
  * state, so a flow may call it after its unit of work committed instead of holding the write
@@ -43,6 +46,19 @@ export async function signAccessToken(
   refreshToken: string,
   nowMs: number,
 ): Promise<IssuedTokens> {
+  return { ...(await signSessionAccessToken(context, session, nowMs)), refreshToken };
+}
+
+/**
+ * Signs a first-party session's access token (and derives its CSRF value in cookie mode) from
+ * the session alone: refresh signs it before its rotation commits, and drops it if the rotation
+ * does not (sessions/refresh.ts).
+ */
+export async function signSessionAccessToken(
+  context: Pick<SessionsContext, 'config' | 'signer' | 'csrfKey'>,
+  session: SessionRecord,
+  nowMs: number,
+): Promise<SignedSessionToken> {
   const csrfToken =
     session.mode === 'cookie' ? csrfTokenFor(context.csrfKey, session.id) : undefined;
   const iat = Math.floor(nowMs / 1000);
@@ -63,5 +79,5 @@ export async function signAccessToken(
       ...(csrfToken === undefined ? {} : { csrf: csrfClaimFor(csrfToken) }),
     },
   });
-  return { accessToken, expiresIn: ttl, refreshToken, csrfToken };
+  return { accessToken, expiresIn: ttl, csrfToken };
 }

@@ -73,6 +73,11 @@ const touchLiveSession = (withClient: boolean) =>
 const touchLiveFirstParty = touchLiveSession(false);
 const touchLiveOfClient = touchLiveSession(true);
 
+// The refresh's read before it signs (sessions/refresh.ts), and every other lookup by id.
+const findSession = preparedQuery<SessionsTables, { id: string }, Selectable<SessionsTable>>(
+  (db, param) => db.selectFrom('sessions').selectAll().where('id', '=', param('id')),
+);
+
 export function kyselySessionsStore(db: Kysely<SessionsTables>): SessionsStore {
   return {
     async create(session) {
@@ -101,11 +106,7 @@ export function kyselySessionsStore(db: Kysely<SessionsTables>): SessionsStore {
     },
 
     async find(id) {
-      const row = await db
-        .selectFrom('sessions')
-        .selectAll()
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const [row] = (await findSession.execute(db, { id })).rows;
       return row && toSession(row);
     },
 
