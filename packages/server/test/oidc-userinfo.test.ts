@@ -60,6 +60,15 @@ async function userinfo(
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+/** RFC 7009 revocation of `token` by the client. */
+const revoke = (token: string, hint: 'access_token' | 'refresh_token') =>
+  postForm(
+    service.url,
+    '/oauth/revoke',
+    { token, token_type_hint: hint },
+    { authorization: basic(client.clientId, client.clientSecret ?? '') },
+  );
+
 describe('GET and POST /oauth/userinfo', () => {
   it('answers sub alone for scope openid, with no-store', async () => {
     const { accessToken } = await tokensFor({ scope: 'openid api' });
@@ -127,12 +136,7 @@ describe('GET and POST /oauth/userinfo', () => {
   it('refuses the tokens of a session revoked by RFC 7009, byte for byte like a forged one', async () => {
     const { accessToken, refreshToken } = await tokensFor({ scope: 'openid email' });
     expect((await userinfo(bearer(accessToken))).status).toBe(200);
-    const revoked = await postForm(
-      service.url,
-      '/oauth/revoke',
-      { token: refreshToken, token_type_hint: 'refresh_token' },
-      { authorization: basic(client.clientId, client.clientSecret ?? '') },
-    );
+    const revoked = await revoke(refreshToken, 'refresh_token');
     expect(revoked.status).toBe(200);
     const refused = await userinfo(bearer(accessToken));
     const [header = '', payload = '', signature = ''] = accessToken.split('.');
@@ -148,12 +152,7 @@ describe('GET and POST /oauth/userinfo', () => {
 
   it('refuses an access token revoked by its jti (RFC 7009) while its session lives', async () => {
     const { accessToken } = await tokensFor({ scope: 'openid' });
-    const revoked = await postForm(
-      service.url,
-      '/oauth/revoke',
-      { token: accessToken, token_type_hint: 'access_token' },
-      { authorization: basic(client.clientId, client.clientSecret ?? '') },
-    );
+    const revoked = await revoke(accessToken, 'access_token');
     expect(revoked.status).toBe(200);
     const answer = await userinfo(bearer(accessToken));
     expect(answer.status).toBe(401);
