@@ -29,9 +29,11 @@ import {
 //   signing input and signature, written once. A batch is shared with one verify worker (a
 //   `worker_thread`) in one message — at once when the worker has taken everything it was given,
 //   else on the loop's next turn — and on that turn (check phase, after the callers' JavaScript)
-//   the main thread takes, synchronously, whatever jobs the worker has not taken yet. Both take
-//   jobs from the same atomic counter: whoever is free does the next one, and neither waits for
-//   the other. The worker answers once per batch.
+//   the main thread takes jobs the worker has not taken yet, for a slice of ~0.15 ms, and comes
+//   back for more on the next turn: the callers its checks settled queue their next verifies in
+//   between, so the worker never runs dry while the main thread checks. Both take jobs from the
+//   same atomic counter: whoever is free does the next one, and neither waits for the other.
+//   The worker answers once per batch.
 // - Verifies stay batched while the loop's turns queue more than one job each; a turn with one
 //   job alone means the caller is back to one at a time.
 // - A caller that awaits each verify in a loop with no I/O (a script, a test, a benchmark's
@@ -431,26 +433,68 @@ function flush(batch: Batch): void {
     worker ??= startWorker();
     if (worker !== undefined) share(batch, worker);
   }
-  const withWorker = outstanding.has(batch.slot);
-  if (!(forcedPath === 'worker' && withWorker)) checkUntilEmpty(batch);
-  // Jobs the worker finished meanwhile are settled now; the batch itself waits for its answer.
-  if (withWorker) settleFromWorker(batch);
-  else releaseBatch(batch);
+  // Shared: the main thread takes its part on the loop's turn, a slice at a time (below).
+  if (outstanding.has(batch.slot)) return;
+  checkUntilEmpty(batch);
+  releaseBatch(batch);
+}
+
+/**
+ * How long the main thread checks shared jobs per turn of the loop before it lets its callers'
+ * JavaScript run again, and how many jobs it leaves to the worker when those callers have
+ * JavaScript to run. Taking every job the worker had not taken yet (as this did until measured)
+ * starved the worker: the callers whose checks the main thread settled could only queue their
+ * next verifies after it, so the worker ran dry at the end of every batch while the main thread,
+ * saturated, did half the signatures and all the parsing (EdDSA with 32 in flight: 73 µs of
+ * main-thread CPU per verify against the worker's 68, 1.49× the floor). A slice lets the next
+ * jobs reach the worker while it is busy, and the jobs left to it keep it busy while the main
+ * thread runs its callers (1.59–1.70× in quiet runs; docs/performance.md). A turn costs a few µs.
+ */
+const mainSliceMs = 0.15;
+const leftToWorker = 2;
+
+/**
+ * The main thread's part of the shared batches, for one slice: jobs the worker has not taken are
+ * checked here — all but `leftToWorker` of them when more than that many are in flight (the
+ * callers' JavaScript comes next, and the worker stays busy meanwhile), all of them otherwise —
+ * then whatever the worker finished is settled. False when the slice ran out with jobs left that
+ * the main thread should still take.
+ */
+function checkSharedSlice(): boolean {
+  const deadline = performance.now() + mainSliceMs;
+  const reserve = unanswered > leftToWorker ? leftToWorker : 0;
+  let unclaimed = 0;
+  for (const batch of outstanding.values()) {
+    unclaimed += Math.max(0, batch.jobs - Atomics.load(batch.table, 0));
+  }
+  let sliceOver = false;
+  for (const batch of outstanding.values()) {
+    while (!sliceOver && unclaimed > reserve) {
+      const index = Atomics.add(batch.table, 0, 1);
+      if (index >= batch.jobs) break;
+      unclaimed--;
+      checkHere(batch, index);
+      sliceOver = performance.now() >= deadline;
+    }
+    settleFromWorker(batch);
+  }
+  return !sliceOver || unclaimed <= reserve;
 }
 
 /**
  * The loop's check phase, once per turn while verifies are batched: the open batch is flushed,
- * and the main thread, done with the callers' JavaScript for this turn, takes whatever jobs the
- * worker has not taken yet, from every batch shared with it.
+ * and the main thread, done with the callers' JavaScript for this turn, takes jobs the worker has
+ * not taken yet, for one slice; if some are left, it comes back to them on the next turn.
  */
 const onTurn = (): void => {
   flushScheduled = false;
   if (open !== undefined) flush(open);
-  if (forcedPath !== 'worker') {
-    for (const batch of outstanding.values()) {
-      checkUntilEmpty(batch);
-      settleFromWorker(batch);
-    }
+  if (forcedPath === 'worker') {
+    for (const batch of outstanding.values()) settleFromWorker(batch);
+  } else if (!checkSharedSlice() && !flushScheduled) {
+    // Jobs left for the next turn, after the callers' JavaScript: taken then by whoever is free.
+    flushScheduled = true;
+    setImmediate(onTurn);
   }
   // Never two in flight at once this turn: the caller is back to one at a time. (Counting jobs
   // per turn would not do: a caller alone whose check the worker answers before the loop's

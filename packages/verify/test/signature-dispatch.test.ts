@@ -115,6 +115,34 @@ describe('a burst of verifies started at once', () => {
   });
 });
 
+describe('two in flight at a time', () => {
+  it('are checked by both threads: the main thread does not leave both to the worker', async () => {
+    // With many in flight the main thread leaves the worker two jobs while it runs its callers'
+    // JavaScript; with two in flight that would put both on the worker, one after the other,
+    // doubling their latency while the main thread idles.
+    const verifier = createVerifier(options);
+    await runningWorker(verifier);
+    const token = await sign(keys[0] as SigningKey);
+    // A burst first, so the checks are batched; two callers each awaiting verify after verify
+    // then keep two in flight at every turn of the loop, which keeps them batched.
+    expect(await outcomes((t) => verifier.verify(t), Array(32).fill(token))).toEqual(
+      Array(32).fill(true),
+    );
+    const before = dispatchStats();
+    const caller = async () => {
+      for (let call = 0; call < 100; call++) await verifier.verify(token);
+    };
+    await Promise.all([caller(), caller()]);
+    const after = dispatchStats();
+    const byWorker = after.checkedByWorker - before.checkedByWorker;
+    const here = after.checkedOnMainThread - before.checkedOnMainThread;
+    expect(byWorker + here).toBeGreaterThan(100);
+    // Near half each on a quiet machine; a dispatcher that left both jobs to the worker checked
+    // 12 of 200 here (the tail of the burst).
+    expect(here).toBeGreaterThan((byWorker + here) / 8);
+  });
+});
+
 describe('a caller alone', () => {
   it('verifies on the main thread, also right after a burst shared with the worker', async () => {
     const verifier = createVerifier(options);
