@@ -53,6 +53,15 @@ protectedRoute(app, '/me', cached);
 protectedRoute(app, '/me-uncached', uncached);
 const fixed = { sub: 'usr_Qm9vdHN0cmFwcGVk', scope: 'openid profile read:orders write:orders' };
 app.get('/open/me', async () => fixed);
+app.register(async (api) => {
+  // What any authentication hook costs before it checks anything: see http.ts's floor variant.
+  api.addHook('onRequest', (request, reply, done) => {
+    if (request.headers.authorization === undefined) reply.code(401);
+    reply.header('cache-control', 'no-store');
+    done();
+  });
+  api.get('/hook/me', async () => fixed);
+});
 
 await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
