@@ -21,7 +21,7 @@ import {
   registerClient,
   signInThroughPage,
 } from './support/authorize-flow.ts';
-import { type RunningProcess, startProcess } from './support/processes.ts';
+import { type RunningProcess, startSignerProcess } from './support/processes.ts';
 
 /**
  * Sign first, commit second (sessions/refresh.ts, oauth/refresh-token-grant.ts,
@@ -50,17 +50,7 @@ let signer: RunningProcess;
 let service: TestService;
 let client: RegisteredClient;
 
-async function startSigner(): Promise<RunningProcess> {
-  const started = startProcess('packages/server/src/cli/main.ts', ['signer'], signerEnv);
-  const deadline = Date.now() + 15_000;
-  while (!started.output().includes('listening')) {
-    if (started.child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`the signer did not start: ${started.output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return started;
-}
+const startSigner = (): Promise<RunningProcess> => startSignerProcess(signerEnv);
 
 /** Runs `whileDown` with the signer stopped, then starts it again (also when `whileDown` throws). */
 async function withSignerDown(whileDown: () => Promise<void>): Promise<void> {

@@ -8,7 +8,7 @@ import type { CustodyKey } from '../src/keys/key-custody.ts';
 import { createSignerProcessCustody } from '../src/keys/signer-process/signer-custody.ts';
 import { SignerKeyStore } from '../src/keys/signer-process/signer-key-store.ts';
 import { eventually } from './support/interop-rp.ts';
-import { type RunningProcess, startProcess } from './support/processes.ts';
+import { type RunningProcess, startSignerProcess } from './support/processes.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -31,15 +31,8 @@ function signerSetup() {
 }
 
 async function startSigner(env: Record<string, string>): Promise<RunningProcess> {
-  const started = startProcess('packages/server/src/cli/main.ts', ['signer'], env);
+  const started = await startSignerProcess(env);
   cleanups.push(() => started.kill());
-  const deadline = Date.now() + 15_000;
-  while (!started.output().includes('listening')) {
-    if (started.child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`the signer did not start: ${started.output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
   return started;
 }
 

@@ -12,7 +12,7 @@ import { rotateKeysNow } from '../src/keys/emergency-rotation.ts';
 import { createSignerProcessCustody } from '../src/keys/signer-process/signer-custody.ts';
 import { SignerRefusedError } from '../src/keys/signer-process/signer-errors.ts';
 import { eventually } from './support/interop-rp.ts';
-import { type RunningProcess, startProcess } from './support/processes.ts';
+import { type RunningProcess, startSignerProcess } from './support/processes.ts';
 
 /**
  * The service with WRIT_KEY_CUSTODY=signer-process against a real `writ signer` in its own
@@ -43,15 +43,8 @@ const signerLogs: (() => string)[] = [];
 const issued: string[] = [];
 
 async function startSigner(): Promise<RunningProcess> {
-  const started = startProcess('packages/server/src/cli/main.ts', ['signer'], signerEnv);
+  const started = await startSignerProcess(signerEnv);
   signerLogs.push(started.output);
-  const deadline = Date.now() + 15_000;
-  while (!started.output().includes('listening')) {
-    if (started.child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`the signer did not start: ${started.output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
   return started;
 }
 

@@ -86,3 +86,17 @@ export async function waitUntilHealthy(url: string, timeoutMs = 15_000): Promise
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** `writ signer` with `env`, once it says it is listening (15 s at most). */
+export async function startSignerProcess(env: Record<string, string>): Promise<RunningProcess> {
+  const started = startProcess('packages/server/src/cli/main.ts', ['signer'], env);
+  const deadline = Date.now() + 15_000;
+  while (!started.output().includes('listening')) {
+    if (started.child.exitCode !== null || Date.now() > deadline) {
+      await started.kill();
+      throw new Error(`the signer did not start: ${started.output()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return started;
+}
