@@ -115,6 +115,22 @@ function reuseRevocations(): number {
 
 const sessionIdOf = (accessToken: string) => String(decodeJwt(accessToken).sid);
 
+/** A code for the test client, from a sign-in through the page, with what redeems it. */
+async function freshCodeRedemption() {
+  const { verifier, challenge } = pkcePair();
+  const redirect = await signInThroughPage(
+    service,
+    new CookieJar(),
+    authorizeUrl(service, codeRequest(client, challenge)),
+    credentials,
+  );
+  return {
+    code: redirect.get('code') ?? '',
+    code_verifier: verifier,
+    redirect_uri: client.redirectUri,
+  };
+}
+
 beforeAll(async () => {
   signer = await startSigner();
   service = await startTestService({
@@ -242,18 +258,7 @@ describe('a token request the signer could not sign spends nothing', () => {
   }, 30_000);
 
   it('grant_type=authorization_code: 503 while the signer is down, then the same code redeems once, and a second redemption is refused and revokes', async () => {
-    const { verifier, challenge } = pkcePair();
-    const redirect = await signInThroughPage(
-      service,
-      new CookieJar(),
-      authorizeUrl(service, codeRequest(client, challenge)),
-      credentials,
-    );
-    const redemption = {
-      code: redirect.get('code') ?? '',
-      code_verifier: verifier,
-      redirect_uri: client.redirectUri,
-    };
+    const redemption = await freshCodeRedemption();
     await withSignerDown(async () => {
       const down = await exchangeCode(service, client, redemption);
       expect(down.status).toBe(503);
@@ -280,18 +285,7 @@ describe('a token request the signer could not sign spends nothing', () => {
 
 describe('no unit of work waits on a signature', () => {
   it('grant_type=authorization_code: while the signer hangs (SIGSTOP), other units of work still commit at once', async () => {
-    const { verifier, challenge } = pkcePair();
-    const redirect = await signInThroughPage(
-      service,
-      new CookieJar(),
-      authorizeUrl(service, codeRequest(client, challenge)),
-      credentials,
-    );
-    const redemption = {
-      code: redirect.get('code') ?? '',
-      code_verifier: verifier,
-      redirect_uri: client.redirectUri,
-    };
+    const redemption = await freshCodeRedemption();
     // A signer that takes its time: the custody's call waits up to its 1 s deadline, then 503.
     signer.child.kill('SIGSTOP');
     let unitMs: number;
@@ -361,18 +355,7 @@ describe('the compare-and-swap is unchanged by signing first', () => {
   });
 
   it('two concurrent redemptions of one code: exactly one succeeds, and its session is revoked as code reuse', async () => {
-    const { verifier, challenge } = pkcePair();
-    const redirect = await signInThroughPage(
-      service,
-      new CookieJar(),
-      authorizeUrl(service, codeRequest(client, challenge)),
-      credentials,
-    );
-    const redemption = {
-      code: redirect.get('code') ?? '',
-      code_verifier: verifier,
-      redirect_uri: client.redirectUri,
-    };
+    const redemption = await freshCodeRedemption();
     const outcomes = await Promise.all([
       exchangeCode(service, client, redemption),
       exchangeCode(service, client, redemption),
