@@ -3,10 +3,10 @@ import { ClientNotLiveError, isClientLive } from '../clients/is-client-live.ts';
 import type { GrantTokensTransaction } from '../oauth/issue-grant-tokens.ts';
 import { type SignedAccessToken, signClientAccessToken } from '../oauth/mint-access-token.ts';
 import type { GrantOutcome, TokenGrant, TokenRequest } from '../oauth/token-grant.ts';
-import { hashSecret, randomId } from '../platform/crypto/random.ts';
+import { hashSecret } from '../platform/crypto/random.ts';
 import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
-import { issueRefreshToken } from '../refresh-tokens/issue-refresh-token.ts';
 import { findLiveSession } from '../sessions/find-live-session.ts';
+import { newClientSession, writeClientSession } from '../sessions/open-client-session.ts';
 import { revokeSessions } from '../sessions/revoke-sessions.ts';
 import type { SessionRecord } from '../sessions/session-record.ts';
 import type { SessionsContext, SessionsTransaction } from '../sessions/sessions-context.ts';
@@ -195,19 +195,10 @@ async function signFirst(
   if ((await refusalOf(context, db, request, presented, code, nowMs)) !== undefined)
     return undefined;
   const { client, dpopJkt } = request;
-  // What openClientSession (sessions/) would insert, with its id drawn before the signature.
-  const session: SessionRecord = {
-    id: randomId('ses'),
+  // Its id is drawn now: the signature comes before the unit that writes it.
+  const session = newClientSession({
     userId: code.userId,
-    mode: 'oauth',
-    createdAt: nowMs,
-    lastUsedAt: nowMs,
-    idleExpiresAt: nowMs + context.config.sessionIdleTtlSec * 1000,
-    absoluteExpiresAt: nowMs + context.config.sessionAbsoluteTtlSec * 1000,
-    revokedAt: null,
-    ip: request.origin.ip,
-    userAgent: request.origin.userAgent,
-    client: {
+    grant: {
       clientId: client.clientId,
       scope: code.scope,
       audience: code.audience,
@@ -217,7 +208,11 @@ async function signFirst(
       authTimeMs: code.authTime,
       browserSessionId: code.browserSessionId,
     },
-  };
+    origin: request.origin,
+    nowMs,
+    idleTtlSec: context.config.sessionIdleTtlSec,
+    absoluteTtlSec: context.config.sessionAbsoluteTtlSec,
+  });
   const accessToken = await signClientAccessToken(context, {
     client,
     subject: code.userId,
@@ -283,10 +278,11 @@ function redeem(
     const { client } = request;
     if (!(await isClientLive(tx, client.clientId))) throw new ClientNotLiveError();
     const { session, accessToken } = signed;
-    await tx.sessions.create(session);
-    const refreshToken = client.grantTypes.includes('refresh_token')
-      ? await issueRefreshToken(tx, session.id, session.createdAt)
-      : undefined;
+    const refreshToken = await writeClientSession(
+      tx,
+      session,
+      client.grantTypes.includes('refresh_token'),
+    );
     if (accessToken.phantom !== undefined) await tx.phantomTokens.insert(accessToken.phantom);
     await tx.authorizationCodes.recordSession(codeHash, session.id);
     return { kind: 'issued', code, refreshToken };

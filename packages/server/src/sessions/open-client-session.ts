@@ -5,25 +5,24 @@ import type { RefreshTokensStores } from '../refresh-tokens/refresh-tokens-store
 import type { SessionClientGrant, SessionRecord } from './session-record.ts';
 import type { SessionsStores } from './sessions-store.ts';
 
+export interface ClientSessionInput {
+  readonly userId: string;
+  readonly grant: SessionClientGrant;
+  readonly origin: RequestOrigin;
+  readonly nowMs: number;
+  readonly idleTtlSec: number;
+  readonly absoluteTtlSec: number;
+}
+
 /**
- * Opens a session an OAuth client holds (mode `oauth`) in the caller's transaction, with the
- * first refresh token of its family when the client may refresh. Lifetimes are the first-party
- * ones: the session is the same kind of thing, a refresh-token family a user can see and end.
+ * The session an OAuth client will hold (mode `oauth`), not yet written: its id is drawn here,
+ * so a flow that signs before it commits (authorization_code) can put it in the token first.
+ * Lifetimes are the first-party ones: the session is the same kind of thing, a refresh-token
+ * family a user can see and end.
  */
-export async function openClientSession(
-  tx: SessionsStores & RefreshTokensStores,
-  input: {
-    readonly userId: string;
-    readonly grant: SessionClientGrant;
-    readonly withRefreshToken: boolean;
-    readonly origin: RequestOrigin;
-    readonly nowMs: number;
-    readonly idleTtlSec: number;
-    readonly absoluteTtlSec: number;
-  },
-): Promise<{ readonly session: SessionRecord; readonly refreshToken: string | undefined }> {
+export function newClientSession(input: ClientSessionInput): SessionRecord {
   const { nowMs } = input;
-  const session: SessionRecord = {
+  return {
     id: randomId('ses'),
     userId: input.userId,
     mode: 'oauth',
@@ -36,9 +35,27 @@ export async function openClientSession(
     userAgent: input.origin.userAgent,
     client: input.grant,
   };
+}
+
+/**
+ * Writes `session` (from `newClientSession`) in the caller's transaction, with the first refresh
+ * token of its family when the client may refresh.
+ */
+export async function writeClientSession(
+  tx: SessionsStores & RefreshTokensStores,
+  session: SessionRecord,
+  withRefreshToken: boolean,
+): Promise<string | undefined> {
   await tx.sessions.create(session);
-  const refreshToken = input.withRefreshToken
-    ? await issueRefreshToken(tx, session.id, nowMs)
-    : undefined;
+  return withRefreshToken ? issueRefreshToken(tx, session.id, session.createdAt) : undefined;
+}
+
+/** Both at once, for flows that sign after the session is written. */
+export async function openClientSession(
+  tx: SessionsStores & RefreshTokensStores,
+  input: ClientSessionInput & { readonly withRefreshToken: boolean },
+): Promise<{ readonly session: SessionRecord; readonly refreshToken: string | undefined }> {
+  const session = newClientSession(input);
+  const refreshToken = await writeClientSession(tx, session, input.withRefreshToken);
   return { session, refreshToken };
 }
