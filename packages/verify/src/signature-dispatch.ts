@@ -452,17 +452,24 @@ function flush(batch: Batch): void {
  */
 const mainSliceMs = 0.15;
 const leftToWorker = 2;
+/**
+ * Only with more checks than this unanswered: at the tail of a burst (a few left, the worker
+ * perhaps descheduled on a loaded machine) the main thread takes them all, so a caller left
+ * alone after it is back to synchronous checks at once instead of sharing the tail's batches.
+ */
+const manyInFlight = 4;
 
 /**
  * The main thread's part of the shared batches, for one slice: jobs the worker has not taken are
- * checked here — all but `leftToWorker` of them when more than that many are in flight (the
- * callers' JavaScript comes next, and the worker stays busy meanwhile), all of them otherwise —
+ * checked here — all but `leftToWorker` of them when more than `manyInFlight` are in flight
+ * (the callers' JavaScript comes next, and the worker stays busy meanwhile), all of them
+ * otherwise —
  * then whatever the worker finished is settled. False when the slice ran out with jobs left that
  * the main thread should still take.
  */
 function checkSharedSlice(): boolean {
   const deadline = performance.now() + mainSliceMs;
-  const reserve = unanswered > leftToWorker ? leftToWorker : 0;
+  const reserve = unanswered > manyInFlight ? leftToWorker : 0;
   let unclaimed = 0;
   for (const batch of outstanding.values()) {
     unclaimed += Math.max(0, batch.jobs - Atomics.load(batch.table, 0));
