@@ -1,14 +1,15 @@
 import type { RevocationEntry } from '@writ/core';
-import { ClientNotLiveError, isClientLive } from '../clients/is-client-live.ts';
-import type { GrantTokensTransaction } from '../oauth/issue-grant-tokens.ts';
-import { type SignedAccessToken, signClientAccessToken } from '../oauth/mint-access-token.ts';
+import {
+  type GrantTokensTransaction,
+  type SignedGrantTokens,
+  signGrantTokens,
+  writeGrantTokens,
+} from '../oauth/issue-grant-tokens.ts';
 import type { GrantOutcome, TokenGrant, TokenRequest } from '../oauth/token-grant.ts';
 import { hashSecret } from '../platform/crypto/random.ts';
 import type { UnitOfWork } from '../platform/database/unit-of-work.ts';
 import { findLiveSession } from '../sessions/find-live-session.ts';
-import { newClientSession, writeClientSession } from '../sessions/open-client-session.ts';
 import { revokeSessions } from '../sessions/revoke-sessions.ts';
-import type { SessionRecord } from '../sessions/session-record.ts';
 import type { SessionsContext, SessionsTransaction } from '../sessions/sessions-context.ts';
 import type { SessionsStores } from '../sessions/sessions-store.ts';
 import type { AuthorizationCodeRecord } from './authorization-code-record.ts';
@@ -17,10 +18,7 @@ import { signIdToken } from './id-token.ts';
 import { verifierMatchesS256 } from './pkce.ts';
 
 /** The tokens of a redemption, signed before its unit of work, for the session it will open. */
-interface SignedRedemption {
-  /** The session the redemption opens, as it will be inserted (its id is in the tokens). */
-  readonly session: SessionRecord;
-  readonly accessToken: SignedAccessToken;
+interface SignedRedemption extends SignedGrantTokens {
   readonly idToken: string | undefined;
 }
 
@@ -194,46 +192,28 @@ async function signFirst(
   if (code === undefined || code.redeemedAt !== null) return undefined;
   if ((await refusalOf(context, db, request, presented, code, nowMs)) !== undefined)
     return undefined;
-  const { client, dpopJkt } = request;
-  // Its id is drawn now: the signature comes before the unit that writes it.
-  const session = newClientSession({
+  const tokens = await signGrantTokens(context, {
+    client: request.client,
     userId: code.userId,
-    grant: {
-      clientId: client.clientId,
-      scope: code.scope,
-      audience: code.audience,
-      // A public client's refresh tokens are bound to the DPoP key that opened the session
-      // (RFC 9449 §5); a confidential client's are bound by its authentication.
-      dpopJkt: client.kind === 'public' ? (dpopJkt ?? null) : null,
-      authTimeMs: code.authTime,
-      browserSessionId: code.browserSessionId,
-    },
-    origin: request.origin,
-    nowMs,
-    idleTtlSec: context.config.sessionIdleTtlSec,
-    absoluteTtlSec: context.config.sessionAbsoluteTtlSec,
-  });
-  const accessToken = await signClientAccessToken(context, {
-    client,
-    subject: code.userId,
     scope: code.scope,
     audience: code.audience,
-    sessionId: session.id,
-    dpopJkt,
-    nowMs,
+    dpopJkt: request.dpopJkt,
+    authTimeMs: code.authTime,
+    browserSessionId: code.browserSessionId,
+    origin: request.origin,
   });
   const idToken = code.scope.split(' ').includes('openid')
     ? await signIdToken(context, {
         userId: code.userId,
         clientId: code.clientId,
-        accessToken: accessToken.accessToken,
+        accessToken: tokens.accessToken.accessToken,
         authTimeMs: code.authTime,
         nonce: code.nonce,
         browserSessionId: code.browserSessionId,
-        nowMs,
+        nowMs: tokens.session.createdAt,
       })
     : undefined;
-  return { session, accessToken, idToken };
+  return { ...tokens, idToken };
 }
 
 function redeem(
@@ -273,18 +253,8 @@ function redeem(
     // update keeps that true for any store that runs them concurrently.
     if (!(await tx.authorizationCodes.redeem(codeHash, nowMs)))
       return { kind: 'refused', description: 'The authorization code was already used.' };
-    // A disable revokes the sessions that exist when it commits, so one opened after it would
-    // survive: checked in the same transaction as the session's insert (rolled back if not).
-    const { client } = request;
-    if (!(await isClientLive(tx, client.clientId))) throw new ClientNotLiveError();
-    const { session, accessToken } = signed;
-    const refreshToken = await writeClientSession(
-      tx,
-      session,
-      client.grantTypes.includes('refresh_token'),
-    );
-    if (accessToken.phantom !== undefined) await tx.phantomTokens.insert(accessToken.phantom);
-    await tx.authorizationCodes.recordSession(codeHash, session.id);
+    const refreshToken = await writeGrantTokens(tx, request.client, signed);
+    await tx.authorizationCodes.recordSession(codeHash, signed.session.id);
     return { kind: 'issued', code, refreshToken };
   });
 }

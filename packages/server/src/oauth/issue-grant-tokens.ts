@@ -6,10 +6,14 @@ import type { Clock } from '../platform/clock.ts';
 import type { ServiceConfig } from '../platform/config/config.ts';
 import type { RequestOrigin } from '../platform/http/origin.ts';
 import type { RefreshTokensStores } from '../refresh-tokens/refresh-tokens-store.ts';
-import { openClientSession } from '../sessions/open-client-session.ts';
+import { newClientSession, writeClientSession } from '../sessions/open-client-session.ts';
 import type { SessionRecord } from '../sessions/session-record.ts';
 import type { SessionsStores } from '../sessions/sessions-store.ts';
-import { mintAccessToken } from './mint-access-token.ts';
+import {
+  type SignedAccessToken,
+  signClientAccessToken,
+  storePhantomToken,
+} from './mint-access-token.ts';
 import type { PhantomTokensStores } from './phantom-tokens-store.ts';
 
 /** The stores a grant's transaction must hold for `issueGrantTokens`. */
@@ -43,27 +47,31 @@ export interface GrantTokens {
 
 const unknownOrigin: RequestOrigin = { ip: '', userAgent: '' };
 
+type GrantTokensContext = {
+  readonly config: ServiceConfig;
+  readonly signer: Signer;
+  readonly clock: Clock;
+};
+
+/** A client session not yet written, and its access token, signed for it. */
+export interface SignedGrantTokens {
+  readonly session: SessionRecord;
+  readonly accessToken: SignedAccessToken;
+}
+
 /**
- * The one flow that opens a client's session: a `sessions` row of mode `oauth`, its first refresh
- * token when the client may use the refresh_token grant, and the access token (JWT or opaque,
- * per client), all in the caller's transaction. A public client's refresh tokens are bound to the
- * DPoP key of the request that opened the session (RFC 9449 §5); a confidential client's are
- * bound by its authentication, so they are not.
- *
- * Throws `ClientNotLiveError` (rolling the caller's transaction back) when the client was
- * disabled after it authenticated: a disable revokes the sessions that exist when it commits, so
- * one opened after it would survive. Checked here, in the same transaction as the session's
- * insert: a disable that commits later finds this session and revokes it.
+ * The first half of opening a client's session: the session record (mode `oauth`, its id drawn
+ * now) and its access token (JWT or opaque, per client), signed; nothing written. A public
+ * client's refresh tokens are bound to the DPoP key of the request that opened the session
+ * (RFC 9449 §5); a confidential client's are bound by its authentication, so they are not.
  */
-export async function issueGrantTokens(
-  context: { readonly config: ServiceConfig; readonly signer: Signer; readonly clock: Clock },
-  tx: GrantTokensTransaction,
+export async function signGrantTokens(
+  context: GrantTokensContext,
   input: GrantTokensInput,
-): Promise<GrantTokens> {
+): Promise<SignedGrantTokens> {
   const nowMs = context.clock.nowMs();
   const { client } = input;
-  if (!(await isClientLive(tx, client.clientId))) throw new ClientNotLiveError();
-  const { session, refreshToken } = await openClientSession(tx, {
+  const session = newClientSession({
     userId: input.userId,
     grant: {
       clientId: client.clientId,
@@ -73,13 +81,12 @@ export async function issueGrantTokens(
       authTimeMs: input.authTimeMs,
       browserSessionId: input.browserSessionId,
     },
-    withRefreshToken: client.grantTypes.includes('refresh_token'),
     origin: input.origin ?? unknownOrigin,
     nowMs,
     idleTtlSec: context.config.sessionIdleTtlSec,
     absoluteTtlSec: context.config.sessionAbsoluteTtlSec,
   });
-  const minted = await mintAccessToken(context, tx, {
+  const accessToken = await signClientAccessToken(context, {
     client,
     subject: input.userId,
     scope: input.scope,
@@ -88,11 +95,50 @@ export async function issueGrantTokens(
     dpopJkt: input.dpopJkt,
     nowMs,
   });
+  return { session, accessToken };
+}
+
+/**
+ * The second half, in the caller's transaction: the session, its first refresh token when the
+ * client may use the refresh_token grant, and an opaque access token's phantom row.
+ *
+ * Throws `ClientNotLiveError` (rolling the caller's transaction back) when the client was
+ * disabled after it authenticated: a disable revokes the sessions that exist when it commits, so
+ * one opened after it would survive. Checked here, in the same transaction as the session's
+ * insert: a disable that commits later finds this session and revokes it.
+ */
+export async function writeGrantTokens(
+  tx: GrantTokensTransaction,
+  client: ClientRecord,
+  signed: SignedGrantTokens,
+): Promise<string | undefined> {
+  if (!(await isClientLive(tx, client.clientId))) throw new ClientNotLiveError();
+  const refreshToken = await writeClientSession(
+    tx,
+    signed.session,
+    client.grantTypes.includes('refresh_token'),
+  );
+  await storePhantomToken(tx, signed.accessToken);
+  return refreshToken;
+}
+
+/**
+ * Both halves in the caller's transaction (the tests' and benchmarks' way of opening client
+ * sessions in bulk); the authorization_code grant signs before its unit and writes in it.
+ */
+export async function issueGrantTokens(
+  context: GrantTokensContext,
+  tx: GrantTokensTransaction,
+  input: GrantTokensInput,
+): Promise<GrantTokens> {
+  const signed = await signGrantTokens(context, input);
+  const refreshToken = await writeGrantTokens(tx, input.client, signed);
+  const { session, accessToken } = signed;
   return {
     session,
-    accessToken: minted.accessToken,
-    expiresIn: minted.expiresIn,
-    tokenType: minted.tokenType,
+    accessToken: accessToken.accessToken,
+    expiresIn: accessToken.expiresIn,
+    tokenType: accessToken.tokenType,
     ...(refreshToken === undefined ? {} : { refreshToken }),
   };
 }

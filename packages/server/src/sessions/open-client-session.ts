@@ -49,13 +49,3 @@ export async function writeClientSession(
   await tx.sessions.create(session);
   return withRefreshToken ? issueRefreshToken(tx, session.id, session.createdAt) : undefined;
 }
-
-/** Both at once, for flows that sign after the session is written. */
-export async function openClientSession(
-  tx: SessionsStores & RefreshTokensStores,
-  input: ClientSessionInput & { readonly withRefreshToken: boolean },
-): Promise<{ readonly session: SessionRecord; readonly refreshToken: string | undefined }> {
-  const session = newClientSession(input);
-  const refreshToken = await writeClientSession(tx, session, input.withRefreshToken);
-  return { session, refreshToken };
-}
