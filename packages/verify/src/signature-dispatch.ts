@@ -579,7 +579,8 @@ export function enqueue(
     batch !== undefined &&
     (batch.jobs >= maxJobsPerBatch || batch.used + needed > batchBufferSize)
   ) {
-    // Full: flush it now (the main thread takes part), so a burst stays bounded in memory.
+    // Full: flush it now (shared, or checked here past the batches the worker may hold), so a
+    // burst stays bounded in memory.
     flush(batch);
     batch = undefined;
   }
