@@ -14,19 +14,39 @@ interface Slot {
   used: boolean;
 }
 
+/** Each base64url character's six bits; any other character reads as 0 (see `slotKey`). */
+const sextets = new Uint8Array(128);
+for (const [bits, character] of [
+  ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',
+].entries()) {
+  sextets[character.charCodeAt(0)] = bits;
+}
+
 /**
- * Characters of the signature that find a slot: 192 bits of it for every algorithm Writ accepts,
- * so two tokens share a slot key only if they share those bits — and even then the full
- * comparison below tells them apart.
+ * The slot of a token: 30 bits of its signature, read from the five characters before the last
+ * (the last one holds only 2–4 bits for the signatures Writ accepts), as a small integer. A Map
+ * finds an integer without hashing a string and without cutting one out of the token: on a busy
+ * server that was most of a cache hit (a 32-character key cost ~0.3 µs more per lookup, since
+ * every request brings its token as a fresh string whose hash was never computed). Two live
+ * tokens share a slot with odds of about n²/2³¹ among n cached ones; they then take turns in it,
+ * and neither is ever answered for the other, since a hit compares the whole token. Characters
+ * outside base64url (or a string shorter than six) only make a slot no verified token is in.
  */
-const slotKeyLength = 32;
+function slotKey(token: string): number {
+  const end = token.length - 1;
+  return (
+    (sextets[token.charCodeAt(end - 1) & 0x7f] ?? 0) |
+    ((sextets[token.charCodeAt(end - 2) & 0x7f] ?? 0) << 6) |
+    ((sextets[token.charCodeAt(end - 3) & 0x7f] ?? 0) << 12) |
+    ((sextets[token.charCodeAt(end - 4) & 0x7f] ?? 0) << 18) |
+    ((sextets[token.charCodeAt(end - 5) & 0x7f] ?? 0) << 24)
+  );
+}
 
 /**
  * Tokens whose signature has already been checked. A hit means the exact token string was
- * verified before: a slot is found by the token's last characters (part of its signature) and
- * then the whole token is compared. Hashing 32 characters instead of the whole ~500-character
- * token matters, because every request brings its token as a fresh string whose hash has never
- * been computed.
+ * verified before: a slot is found by part of the token's signature (`slotKey`), and then the
+ * whole token is compared.
  *
  * Bounded, evicting by second chance (CLOCK): a hit only marks its slot, and eviction walks from
  * the oldest slot, dropping the first that is expired or unmarked and moving marked ones to the
@@ -34,7 +54,7 @@ const slotKeyLength = 32;
  * which, on a busy server, cost more than the rest of the lookup.
  */
 export class VerifiedTokenCache {
-  readonly #slots = new Map<string, Slot>();
+  readonly #slots = new Map<number, Slot>();
   readonly #maxEntries: number;
 
   constructor(maxEntries: number) {
@@ -46,7 +66,7 @@ export class VerifiedTokenCache {
   }
 
   get(token: string, nowMs: number): VerifiedEntry | undefined {
-    const key = token.slice(-slotKeyLength);
+    const key = slotKey(token);
     const slot = this.#slots.get(key);
     if (slot === undefined || slot.token !== token) return undefined;
     if (slot.entry.expiresAtMs <= nowMs) {
@@ -59,7 +79,7 @@ export class VerifiedTokenCache {
 
   set(token: string, entry: VerifiedEntry, nowMs: number): void {
     if (this.#maxEntries === 0) return;
-    const key = token.slice(-slotKeyLength);
+    const key = slotKey(token);
     this.#slots.delete(key);
     while (this.#slots.size >= this.#maxEntries) this.#evictOne(nowMs);
     this.#slots.set(key, { token, entry, used: false });

@@ -4,9 +4,12 @@ import { type VerifiedEntry, VerifiedTokenCache } from '../src/verified-cache.ts
 
 const nowMs = 1_800_000_000_000;
 
-/** A token-like string whose last 32 characters (the slot key) differ per name. */
-const token = (name: string): string =>
-  `eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.${name.padStart(64, '_')}`;
+/**
+ * A token-like string whose slot (five characters before the last) differs per name of up to
+ * five characters.
+ */
+const token = (name: string, last = 'A'): string =>
+  `eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.${name.padStart(63, '_')}${last}`;
 
 const entry = (expiresAtMs = nowMs + 60_000): VerifiedEntry => ({
   header: { alg: 'EdDSA', typ: 'at+jwt', kid: 'k1' },
@@ -72,6 +75,35 @@ describe('VerifiedTokenCache', () => {
     const lookalike = `x${original.slice(1)}`;
     expect(cache.get(lookalike, nowMs)).toBeUndefined();
     expect(cache.get(original, nowMs)).toBeDefined();
+  });
+
+  it('lets two tokens that share a slot take turns in it, never answering for the other', () => {
+    const cache = new VerifiedTokenCache(3);
+    // Same five characters before the last: same slot, different tokens.
+    const first = token('a', 'A');
+    const second = token('a', 'Q');
+    cache.set(first, entry(), nowMs);
+    expect(cache.get(second, nowMs)).toBeUndefined();
+    cache.set(second, entry(nowMs + 5_000), nowMs);
+    expect(cache.size).toBe(1);
+    expect(cache.get(first, nowMs)).toBeUndefined();
+    expect(cache.get(second, nowMs)?.expiresAtMs).toBe(nowMs + 5_000);
+  });
+
+  it('finds nothing, and throws nothing, for strings too short or outside base64url', () => {
+    const cache = new VerifiedTokenCache(3);
+    cache.set(token('a'), entry(), nowMs);
+    for (const odd of [
+      '',
+      'a',
+      'abcde',
+      '\u{1F600}\u{1F600}\u{1F600}',
+      'ÿÿÿÿÿÿÿ',
+      token('a').replace(/.$/, '\u0100'),
+    ]) {
+      expect(cache.get(odd, nowMs)).toBeUndefined();
+    }
+    expect(cache.get(token('a'), nowMs)).toBeDefined();
   });
 
   it('stores nothing when its bound is 0', () => {
