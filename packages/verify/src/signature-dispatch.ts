@@ -509,7 +509,14 @@ const onTurn = (): void => {
   batching = concurrentThisTurn || unanswered > 1;
   concurrentThisTurn = false;
   if (batching) synchronousLimit = synchronousPerTurn;
-  else if (probing) synchronousLimit = Math.min(synchronousLimit * 2, maxSynchronousPerTurn);
+  else if (probing) {
+    synchronousLimit = Math.min(synchronousLimit * 2, maxSynchronousPerTurn);
+    // The raised count holds only while that caller keeps going without a turn of the loop: a
+    // turn with no batch open means it stopped, and the next callers start from 16 again. Without
+    // this watch, a loop that ended on its probe left the count up to 1024, and a burst of many
+    // in flight after it ran up to 1024 checks on the main thread alone before any was batched.
+    turnWatch ??= setImmediate(loopTurned).unref();
+  }
   probing = false;
   if (!batching) synchronousSinceTurn = 0;
 };

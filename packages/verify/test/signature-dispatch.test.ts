@@ -183,6 +183,36 @@ describe('a caller alone', () => {
   });
 });
 
+describe('a burst after a loop that ended on its batched check', () => {
+  it('is batched from its 17th check, not after the raised count of that loop', async () => {
+    const verifier = createVerifier(options);
+    const token = await sign(keys[0] as SigningKey);
+    await new Promise((resolve) => setImmediate(resolve));
+    const batched = (): number => {
+      const stats = dispatchStats();
+      return stats.checkedOnMainThread + stats.checkedByWorker;
+    };
+    // Awaiting each verify with no I/O: every so many checks one is batched alone, and the count
+    // before the next doubles (16, 32, … 1024). Stop right after such a check, with the count
+    // raised, as a benchmark's one-at-a-time segment can.
+    let probes = 0;
+    for (let call = 0; call < 5000 && probes < 6; call++) {
+      const before = batched();
+      await verifier.verify(token);
+      if (batched() > before) probes++;
+    }
+    expect(probes).toBe(6);
+    // The loop turns (timers): that caller has stopped.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const beforeBurst = batched();
+    expect(await outcomes((t) => verifier.verify(t), Array(80).fill(token))).toEqual(
+      Array(80).fill(true),
+    );
+    // Before the fix the count stayed at 1024: all 80 ran synchronously and none was batched.
+    expect(batched() - beforeBurst).toBeGreaterThanOrEqual(80 - 16);
+  });
+});
+
 describe('a verify worker that dies', () => {
   it('refuses the verifies it held (internal_error), and a new worker takes over', async () => {
     const reasons: RejectReason[] = [];
