@@ -294,13 +294,15 @@ function releaseBatch(batch: Batch): void {
     }
     return;
   }
+  // Only the jobs this batch held were written: clearing the whole table (256 jobs) on every
+  // release cost ~1% of the main thread with 32 in flight, for batches of ~5 jobs.
+  batch.table.fill(0, jobFields.first, jobFields.first + batch.jobs * jobFields.size);
   batch.jobs = 0;
   batch.used = bytesStart;
   batch.settledJobs = 0;
   batch.keys.length = 0;
   batch.settlers.length = 0;
   Atomics.store(batch.table, 0, 0);
-  batch.table.fill(0, jobFields.first);
   freeBatches.push(batch);
 }
 
