@@ -45,6 +45,12 @@ async function outcomes(
   return settled.map((result) => result.status === 'fulfilled');
 }
 
+/** Checks that went through a batch so far (whichever thread took them); synchronous ones are not counted. */
+function batched(): number {
+  const stats = dispatchStats();
+  return stats.checkedOnMainThread + stats.checkedByWorker;
+}
+
 /** Waits until the worker runs (it takes tens of ms to start; until then the main thread verifies). */
 async function runningWorker(verifier: ReturnType<typeof createVerifier>): Promise<void> {
   dispatchForTests.forcePath('worker');
@@ -166,10 +172,6 @@ describe('a caller alone', () => {
     const verifier = createVerifier(options);
     const token = await sign(keys[2] as SigningKey);
     await new Promise((resolve) => setImmediate(resolve));
-    const batched = (): number => {
-      const stats = dispatchStats();
-      return stats.checkedOnMainThread + stats.checkedByWorker;
-    };
     const before = batched();
     // The loop never turns: every 17th check used to be batched, alone, and wait for a turn.
     for (let call = 0; call < 2000; call++) await verifier.verify(token);
@@ -188,10 +190,6 @@ describe('a burst after a loop that ended on its batched check', () => {
     const verifier = createVerifier(options);
     const token = await sign(keys[0] as SigningKey);
     await new Promise((resolve) => setImmediate(resolve));
-    const batched = (): number => {
-      const stats = dispatchStats();
-      return stats.checkedOnMainThread + stats.checkedByWorker;
-    };
     // Awaiting each verify with no I/O: every so many checks one is batched alone, and the count
     // before the next doubles (16, 32, … 1024). Stop right after such a check, with the count
     // raised, as a benchmark's one-at-a-time segment can.
