@@ -1,11 +1,11 @@
 const alphabet = /^[A-Za-z0-9_-]*$/;
 
 /** Bits that a base64url character carries, indexed by char code; -1 for characters outside the alphabet. */
-const sextet = new Int8Array(128).fill(-1);
+export const sextet: Readonly<Int8Array> = new Int8Array(128).fill(-1);
 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
   .split('')
   .forEach((char, index) => {
-    sextet[char.charCodeAt(0)] = index;
+    (sextet as Int8Array)[char.charCodeAt(0)] = index;
   });
 
 /**

@@ -1,4 +1,5 @@
 import type { AccessTokenClaims, JoseHeader } from '@writ/core';
+import { sextet } from './base64url.ts';
 
 export interface VerifiedEntry {
   readonly header: JoseHeader;
@@ -14,14 +15,6 @@ interface Slot {
   used: boolean;
 }
 
-/** Each base64url character's six bits; any other character reads as 0 (see `slotKey`). */
-const sextets = new Uint8Array(128);
-for (const [bits, character] of [
-  ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',
-].entries()) {
-  sextets[character.charCodeAt(0)] = bits;
-}
-
 /**
  * The slot of a token: 30 bits of its signature, read from the five characters before the last
  * (the last one holds only 2–4 bits for the signatures Writ accepts), as a small integer. A Map
@@ -30,17 +23,23 @@ for (const [bits, character] of [
  * every request brings its token as a fresh string whose hash was never computed). Two live
  * tokens share a slot with odds of about n²/2³¹ among n cached ones; they then take turns in it,
  * and neither is ever answered for the other, since a hit compares the whole token. Characters
- * outside base64url (or a string shorter than six) only make a slot no verified token is in.
+ * outside base64url (or a string shorter than six) read as some six bits: such a string finds at
+ * most a slot holding another token, which the comparison refuses.
  */
 function slotKey(token: string): number {
   const end = token.length - 1;
   return (
-    (sextets[token.charCodeAt(end - 1) & 0x7f] ?? 0) |
-    ((sextets[token.charCodeAt(end - 2) & 0x7f] ?? 0) << 6) |
-    ((sextets[token.charCodeAt(end - 3) & 0x7f] ?? 0) << 12) |
-    ((sextets[token.charCodeAt(end - 4) & 0x7f] ?? 0) << 18) |
-    ((sextets[token.charCodeAt(end - 5) & 0x7f] ?? 0) << 24)
+    bitsAt(token, end - 1) |
+    (bitsAt(token, end - 2) << 6) |
+    (bitsAt(token, end - 3) << 12) |
+    (bitsAt(token, end - 4) << 18) |
+    (bitsAt(token, end - 5) << 24)
   );
+}
+
+/** The six bits of the base64url character at `index`; outside the alphabet or the string, 63. */
+function bitsAt(token: string, index: number): number {
+  return (sextet[token.charCodeAt(index) & 0x7f] ?? 0) & 0x3f;
 }
 
 /**
