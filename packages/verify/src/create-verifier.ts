@@ -11,6 +11,7 @@ import {
   ScopeRejection,
   type VerifyContext,
 } from './after-signature.ts';
+import { BoundedMemo } from './bounded-memo.ts';
 import { type ClaimsPolicy, checkClaimShapes } from './claims-check.ts';
 import { decodeJsonObject, splitCompact } from './compact.ts';
 import { DpopNonceRequiredError } from './dpop/nonce-error.ts';
@@ -51,6 +52,10 @@ export interface Verifier {
    */
   close(): Promise<void>;
 }
+
+/** Distinct headers and scope values remembered per verifier (see bounded-memo.ts). */
+const memoEntries = 64;
+const noScopes: ReadonlySet<string> = Object.freeze(new Set<string>());
 
 interface CachedToken extends VerifiedEntry {
   readonly result: VerifiedToken;
@@ -112,6 +117,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
     requireKid: resolved.keySource.kind !== 'secret',
   };
   const claimsPolicy: ClaimsPolicy = resolved;
+  // Headers that passed `checkHeader` on a token whose signature held, by their exact segment;
+  // and parsed `scope` values. The policy both depend on is fixed for the verifier's life.
+  const checkedHeaders = new BoundedMemo<JoseHeader>(memoEntries);
+  const parsedScopes = new BoundedMemo<ReadonlySet<string>>(memoEntries);
+  const scopesOf = (scope: string | undefined): ReadonlySet<string> => {
+    if (scope === undefined) return noScopes;
+    let scopes = parsedScopes.get(scope);
+    if (scopes === undefined) {
+      scopes = Object.freeze(parseScope(scope));
+      parsedScopes.set(scope, scopes);
+    }
+    return scopes;
+  };
   const revocations =
     resolved.revocations === undefined ? undefined : startRevocations(resolved.revocations);
   const afterSignature: AfterSignaturePolicy = {
@@ -128,12 +146,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
    */
   const checkSignedToken = (token: string, nowMs: number): CachedToken | Promise<CachedToken> => {
     const segments = splitCompact(token);
-    const header = checkHeader(decodeJsonObject(segments.header), headerPolicy);
+    const knownHeader = checkedHeaders.get(segments.header);
+    const header = knownHeader ?? checkHeader(decodeJsonObject(segments.header), headerPolicy);
     const generation = keyGeneration;
     const finish = (): CachedToken => {
       // Decoded only once the signature holds: an unsigned payload is never parsed.
       const claims = checkClaimShapes(decodeJsonObject(segments.payload), claimsPolicy);
-      const result = deepFreeze({ header, claims, scopes: parseScope(claims.scope) });
+      if (knownHeader === undefined) checkedHeaders.set(segments.header, deepFreeze(header));
+      const result = deepFreeze({ header, claims, scopes: scopesOf(claims.scope) });
       const entry: CachedToken = { header, claims, result, expiresAtMs: claims.exp * 1000 };
       if (entry.expiresAtMs > nowMs && generation === keyGeneration) cache.set(token, entry, nowMs);
       return entry;

@@ -271,6 +271,48 @@ describe('the verified-token cache', () => {
   });
 });
 
+describe('headers and scopes shared by many tokens', () => {
+  it('are checked once and shared, frozen, by every token that carries the same ones', async () => {
+    const verifier = createVerifier({ ...base, cacheSize: 0 });
+    const first = await verifier.verify(await sign(ed, validClaims({ scope: 'read write' })));
+    const second = await verifier.verify(await sign(ed, validClaims({ scope: 'read write' })));
+    expect(second.claims.jti).not.toBe(first.claims.jti);
+    expect(second.header).toBe(first.header);
+    expect(second.scopes).toBe(first.scopes);
+    expect(Object.isFrozen(first.header)).toBe(true);
+    expect(Object.isFrozen(first.scopes)).toBe(true);
+    expect([...first.scopes]).toEqual(['read', 'write']);
+    const other = await verifier.verify(await sign(ed, validClaims({ scope: 'read' })));
+    expect([...other.scopes]).toEqual(['read']);
+    const none = await verifier.verify(await sign(ed, validClaims({ scope: undefined })));
+    expect(none.scopes.size).toBe(0);
+  });
+
+  it('never let a remembered header stand for a bad signature or a withdrawn key', async () => {
+    const reasons: RejectReason[] = [];
+    const verifier = createVerifier({
+      ...base,
+      cacheSize: 0,
+      onReject: ({ reason }) => reasons.push(reason),
+    });
+    const token = await sign(ed);
+    await verifier.verify(token);
+    const [header, payload, signature] = token.split('.');
+    const flipped = `${signature?.slice(0, 10)}${signature?.[10] === 'A' ? 'B' : 'A'}${signature?.slice(11)}`;
+    await expect(verifier.verify(`${header}.${payload}.${flipped}`)).rejects.toBeInstanceOf(
+      InvalidTokenError,
+    );
+    const elsewhere = createVerifier({
+      ...base,
+      jwks: { keys: [es.publicJwk] },
+      cacheSize: 0,
+      onReject: ({ reason }) => reasons.push(reason),
+    });
+    await expect(elsewhere.verify(token)).rejects.toBeInstanceOf(InvalidTokenError);
+    expect(reasons).toEqual(['bad_signature', 'unknown_kid']);
+  });
+});
+
 describe('onReject', () => {
   it('learns the reason but never the token', async () => {
     const events: unknown[] = [];
