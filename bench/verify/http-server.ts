@@ -9,19 +9,35 @@
  * Both verifiers take their keys from the JWKS the parent serves on loopback
  * (`WRIT_BENCH_JWKS_URI`). The parent talks to this process over the IPC channel only.
  */
+import { Session } from 'node:inspector/promises';
 import { createVerifier, type Verifier } from '@writ/verify';
 import { writFastify } from '@writ/verify/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { audience, issuer } from './fixtures.ts';
 
 /** Parent → server. */
-export type ServerCommand = { readonly type: 'cpu' } | { readonly type: 'close' };
+export type ServerCommand =
+  | { readonly type: 'cpu' }
+  | { readonly type: 'profile-start' }
+  | { readonly type: 'profile-stop' }
+  | { readonly type: 'close' };
+
+/** Where a CPU profile of this process put its samples, in µs of sampled time. */
+export interface ProfileShares {
+  readonly sampledUs: number;
+  /** Everything but `(idle)`. */
+  readonly busyUs: number;
+  /** In @writ/verify's own functions, with the built-ins they call (see `attribute`). */
+  readonly verifyUs: number;
+  readonly garbageCollectorUs: number;
+}
 
 /** Server → parent. */
 export type ServerMessage =
   | { readonly type: 'listening'; readonly port: number }
   | { readonly type: 'cpu'; readonly usage: NodeJS.CpuUsage; readonly atMs: number }
-  | { readonly type: 'key-set-error'; readonly message: string };
+  | { readonly type: 'key-set-error'; readonly message: string }
+  | { readonly type: 'profile'; readonly shares: ProfileShares };
 
 const send = (message: ServerMessage): void => {
   process.send?.(message);
@@ -68,9 +84,72 @@ const address = app.server.address();
 if (address === null || typeof address === 'string') throw new Error('no TCP address');
 send({ type: 'listening', port: address.port });
 
+// ---------------------------------------------------------------------------------------------
+// A CPU profile on request: what share of the server's time @writ/verify's own code takes, a
+// figure that moves far less with the VM's phases than a ratio of two runs' throughputs.
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { readonly functionName: string; readonly url: string };
+  readonly children?: readonly number[];
+}
+interface Profile {
+  readonly nodes: readonly ProfileNode[];
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+const verifySource = /\/packages\/verify\/src\/|\/node_modules\/@writ\/verify\//;
+
+/**
+ * Adds up a profile's samples. A sample whose leaf is a built-in (no URL: `Map.prototype.get`, a
+ * regular expression) counts for the nearest caller that has one, so what @writ/verify's code
+ * asks of the engine is its own; and only self time counts, since its hook calls Fastify's
+ * `done()`, which runs the route, inside its own frame.
+ */
+function attribute(profile: Profile): ProfileShares {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parentOf = new Map<number, ProfileNode>();
+  for (const node of profile.nodes) {
+    for (const child of node.children ?? []) parentOf.set(child, node);
+  }
+  let sampledUs = 0;
+  let idleUs = 0;
+  let verifyUs = 0;
+  let garbageCollectorUs = 0;
+  profile.samples.forEach((id, index) => {
+    const deltaUs = profile.timeDeltas[index] ?? 0;
+    sampledUs += deltaUs;
+    let node = byId.get(id);
+    const name = node?.callFrame.functionName;
+    if (name === '(idle)') idleUs += deltaUs;
+    if (name === '(garbage collector)') garbageCollectorUs += deltaUs;
+    if (name === '(idle)' || name === '(program)' || name === '(garbage collector)') return;
+    while (node !== undefined && node.callFrame.url === '') node = parentOf.get(node.id);
+    if (node !== undefined && verifySource.test(node.callFrame.url)) verifyUs += deltaUs;
+  });
+  return { sampledUs, busyUs: sampledUs - idleUs, verifyUs, garbageCollectorUs };
+}
+
+const inspector = new Session();
+inspector.connect();
+
 process.on('message', (command: ServerCommand) => {
   if (command.type === 'cpu') {
     send({ type: 'cpu', usage: process.cpuUsage(), atMs: performance.now() });
+  } else if (command.type === 'profile-start') {
+    void (async () => {
+      await inspector.post('Profiler.enable');
+      await inspector.post('Profiler.setSamplingInterval', { interval: 100 });
+      await inspector.post('Profiler.start');
+      send({ type: 'cpu', usage: process.cpuUsage(), atMs: performance.now() });
+    })();
+  } else if (command.type === 'profile-stop') {
+    void (async () => {
+      const { profile } = await inspector.post('Profiler.stop');
+      await inspector.post('Profiler.disable');
+      send({ type: 'profile', shares: attribute(profile as unknown as Profile) });
+    })();
   } else {
     void app.close().then(() => process.disconnect());
   }
