@@ -17,6 +17,7 @@ import { decodeJsonObject, splitCompact } from './compact.ts';
 import { DpopNonceRequiredError } from './dpop/nonce-error.ts';
 import { DpopNonceRejection, DpopRejection } from './dpop/reasons.ts';
 import { registerVerifierDpop } from './dpop/verifier-options.ts';
+import { FrozenSet } from './frozen-set.ts';
 import { checkHeader, type HeaderPolicy } from './header-check.ts';
 import type { KeyResolver } from './key-resolver.ts';
 import { createLocalKeySet } from './local-key-set.ts';
@@ -55,7 +56,7 @@ export interface Verifier {
 
 /** Distinct headers and scope values remembered per verifier (see bounded-memo.ts). */
 const memoEntries = 64;
-const noScopes: ReadonlySet<string> = Object.freeze(new Set<string>());
+const noScopes: ReadonlySet<string> = new FrozenSet<string>([]);
 
 interface CachedToken extends VerifiedEntry {
   readonly result: VerifiedToken;
@@ -125,7 +126,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (scope === undefined) return noScopes;
     let scopes = parsedScopes.get(scope);
     if (scopes === undefined) {
-      scopes = Object.freeze(parseScope(scope));
+      scopes = new FrozenSet(parseScope(scope));
       parsedScopes.set(scope, scopes);
     }
     return scopes;

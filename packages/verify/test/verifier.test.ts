@@ -288,6 +288,24 @@ describe('headers and scopes shared by many tokens', () => {
     expect(none.scopes.size).toBe(0);
   });
 
+  it('cannot have their scopes changed, even through a cast, for this or any other token', async () => {
+    const verifier = createVerifier(base);
+    const first = await verifier.verify(await sign(ed, validClaims({ scope: 'read' })));
+    const writable = first.scopes as Set<string>;
+    expect(() => writable.add('admin')).toThrow(TypeError);
+    expect(() => writable.delete('read')).toThrow(TypeError);
+    expect(() => writable.clear()).toThrow(TypeError);
+    const second = await verifier.verify(await sign(ed, validClaims({ scope: 'read' })));
+    expect([...second.scopes]).toEqual(['read']);
+    await expect(
+      verifier.verify(await sign(ed, validClaims({ scope: 'read' })), {
+        requiredScopes: ['admin'],
+      }),
+    ).rejects.toBeInstanceOf(InsufficientScopeError);
+    const none = await verifier.verify(await sign(ed, validClaims({ scope: undefined })));
+    expect(() => (none.scopes as Set<string>).add('admin')).toThrow(TypeError);
+  });
+
   it('never let a remembered header stand for a bad signature or a withdrawn key', async () => {
     const reasons: RejectReason[] = [];
     const verifier = createVerifier({
