@@ -11,7 +11,6 @@ import {
   ScopeRejection,
   type VerifyContext,
 } from './after-signature.ts';
-import { BoundedMemo } from './bounded-memo.ts';
 import { type ClaimsPolicy, checkClaimShapes } from './claims-check.ts';
 import { decodeJsonObject, splitCompact } from './compact.ts';
 import { DpopNonceRequiredError } from './dpop/nonce-error.ts';
@@ -22,6 +21,7 @@ import { checkHeader, type HeaderPolicy } from './header-check.ts';
 import type { KeyResolver } from './key-resolver.ts';
 import { createLocalKeySet } from './local-key-set.ts';
 import { type ResolvedOptions, resolveOptions, type VerifierOptions } from './options.ts';
+import { RecentCache } from './recent-cache.ts';
 import { Rejection, reject } from './rejection.ts';
 import { createRemoteKeySet } from './remote-key-set.ts';
 import { type RevocationStatus, startRevocations } from './revocation/revocations.ts';
@@ -54,7 +54,7 @@ export interface Verifier {
   close(): Promise<void>;
 }
 
-/** Distinct headers and scope values remembered per verifier (see bounded-memo.ts). */
+/** Distinct headers and scope values remembered per verifier (filled only from signed tokens). */
 const memoEntries = 64;
 const noScopes: ReadonlySet<string> = new FrozenSet<string>([]);
 
@@ -120,8 +120,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const claimsPolicy: ClaimsPolicy = resolved;
   // Headers that passed `checkHeader` on a token whose signature held, by their exact segment;
   // and parsed `scope` values. The policy both depend on is fixed for the verifier's life.
-  const checkedHeaders = new BoundedMemo<JoseHeader>(memoEntries);
-  const parsedScopes = new BoundedMemo<ReadonlySet<string>>(memoEntries);
+  const checkedHeaders = new RecentCache<JoseHeader>(memoEntries);
+  const parsedScopes = new RecentCache<ReadonlySet<string>>(memoEntries);
   const scopesOf = (scope: string | undefined): ReadonlySet<string> => {
     if (scope === undefined) return noScopes;
     let scopes = parsedScopes.get(scope);

@@ -43,29 +43,6 @@ export interface ProofKey {
   readonly jkt: string;
 }
 
-/** A bounded map of things seen recently; when full, the oldest goes first. */
-export class RecentCache<V> {
-  readonly #entries = new Map<string, V>();
-  readonly #maxEntries: number;
-
-  constructor(maxEntries: number) {
-    this.#maxEntries = maxEntries;
-  }
-
-  get(key: string): V | undefined {
-    return this.#entries.get(key);
-  }
-
-  set(key: string, value: V): void {
-    if (this.#maxEntries === 0) return;
-    if (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
-    this.#entries.set(key, value);
-  }
-}
-
 /**
  * RFC 7638 thumbprint of a public JWK whose required members are checked to be canonical
  * base64url strings (`kty`, `crv` compared by the caller). The JSON is built by hand in the

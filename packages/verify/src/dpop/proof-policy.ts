@@ -5,9 +5,9 @@ import {
   withFullySpecifiedNames,
 } from '@writ/core';
 import { boundedInteger } from '../config-checks.ts';
+import { RecentCache } from '../recent-cache.ts';
 import type { DpopNonces } from './nonces.ts';
 import type { CheckedProofHeader } from './proof-check.ts';
-import { RecentCache } from './proof-key.ts';
 import type { DpopReplayCache } from './replay-cache.ts';
 
 /** Proof algorithms accepted unless told otherwise: what WebCrypto clients sign with. */

@@ -1,8 +1,8 @@
 import { ConfigurationError } from '@writ/core';
+import { RecentCache } from '../recent-cache.ts';
 import type { DpopNonces } from './nonces.ts';
 import type { CheckedProofHeader } from './proof-check.ts';
 import { checkDpopProof } from './proof-check.ts';
-import { RecentCache } from './proof-key.ts';
 import { type DpopProofLimits, resolveProofPolicy } from './proof-policy.ts';
 import { DpopNonceRejection, DpopRejection, type DpopRejectReason } from './reasons.ts';
 import type { DpopReplayCache } from './replay-cache.ts';
