@@ -131,14 +131,17 @@ function attribute(profile: Profile): ProfileShares {
   return { sampledUs, busyUs: sampledUs - idleUs, verifyUs, garbageCollectorUs };
 }
 
-const inspector = new Session();
-inspector.connect();
+// Connected only for the profile, at the end: no run before it measures a server with an
+// inspector session attached.
+let inspector: Session | undefined;
 
 process.on('message', (command: ServerCommand) => {
   if (command.type === 'cpu') {
     send({ type: 'cpu', usage: process.cpuUsage(), atMs: performance.now() });
   } else if (command.type === 'profile-start') {
     void (async () => {
+      inspector = new Session();
+      inspector.connect();
       await inspector.post('Profiler.enable');
       await inspector.post('Profiler.setSamplingInterval', { interval: 100 });
       await inspector.post('Profiler.start');
@@ -146,8 +149,10 @@ process.on('message', (command: ServerCommand) => {
     })();
   } else if (command.type === 'profile-stop') {
     void (async () => {
+      if (inspector === undefined) throw new Error('profile-stop before profile-start');
       const { profile } = await inspector.post('Profiler.stop');
       await inspector.post('Profiler.disable');
+      inspector.disconnect();
       send({ type: 'profile', shares: attribute(profile as unknown as Profile) });
     })();
   } else {

@@ -200,8 +200,10 @@ console.log(
     `Fastify server in a child process, autocannon in this one; EdDSA token; ${connections} ` +
     `connections; ${rounds} round(s) of ${durationSec} s per variant after a ${warmupSec} s warm-up.`,
 );
+/** The closing profile's load (see below). */
+const profileSec = quick ? 2 : 4;
 const totalSec =
-  rounds * variants.length * (durationSec + warmupSec) + pairs * 4 * pairSec + (quick ? 2 : 4);
+  rounds * variants.length * (durationSec + warmupSec) + pairs * 4 * pairSec + profileSec;
 console.log(`about ${totalSec} s.\n`);
 
 // With-auth and no-auth always run back to back (their ratio is the target), in alternating order.
@@ -301,7 +303,6 @@ console.log(
 
 // The profile: GET /me under the same load, the server sampling itself (every 100 µs). Its
 // figure is a share of the server's own time, so a change of the VM's phase moves it little.
-const profileSec = quick ? 2 : 4;
 await waitForQuiet(0.25, 3000);
 const profileStarted = nextMessage();
 command({ type: 'profile-start' });

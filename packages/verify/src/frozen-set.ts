@@ -1,8 +1,8 @@
 /**
  * A `Set` that refuses to change once made. `Object.freeze` does not stop `Set.prototype.add`,
- * and a verified token's `scopes` are shared by every request that presents a token with the same
- * `scope` (create-verifier.ts's memo, the verified cache): a consumer that wrote to them, even by mistake
- * through a cast, would grant scopes to other callers' requests.
+ * and a verified token's `scopes` are shared by every request that presents a token with the
+ * same `scope` (create-verifier.ts's memo, the verified cache): a consumer that wrote to them,
+ * even by mistake through a cast, would grant scopes to other callers' requests.
  */
 export class FrozenSet<T> extends Set<T> {
   constructor(values: Iterable<T>) {

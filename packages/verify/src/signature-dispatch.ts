@@ -465,8 +465,8 @@ const manyInFlight = 4;
  * The main thread's part of the shared batches, for one slice: jobs the worker has not taken are
  * checked here — all but `leftToWorker` of them when more than `manyInFlight` are in flight
  * (the callers' JavaScript comes next, and the worker stays busy meanwhile), all of them
- * otherwise — then whatever the worker finished is settled. False when the slice ran out with jobs left that
- * the main thread should still take.
+ * otherwise — then whatever the worker finished is settled. False when the slice ran out with
+ * jobs left that the main thread should still take.
  */
 function checkSharedSlice(): boolean {
   const deadline = performance.now() + mainSliceMs;
